@@ -1,0 +1,2 @@
+export * from "./langfuse/index";
+export * from "./stripe/index";
