@@ -1,1 +1,13 @@
-export {};
+export {
+  JOB_NAMES,
+  type JobCatalog,
+  type JobInput,
+  type JobName,
+  type JobPayload,
+  jobCatalog,
+  jobId,
+} from "./job-catalog";
+export { InvalidPayloadError, JobError, PermanentJobError, RetryableJobError } from "./job-errors";
+export { QueueService, type QueueServiceOptions } from "./queue.service";
+export { createQueueWorker, type JobHandler, type QueueWorkerOptions } from "./queue-worker";
+export { createRedisConnection, pingRedis, type RedisRole } from "./redis-connection";

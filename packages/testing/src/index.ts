@@ -1,1 +1,1 @@
-export {};
+export { createTestRedis, TEST_REDIS_URL } from "./test-redis";

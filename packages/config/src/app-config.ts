@@ -1,0 +1,51 @@
+import type { BillingConfig } from "@sparks/core";
+
+export type LangfuseApiMode = "v2" | "v1" | "auto";
+export type AggregationMode = "auto" | "off" | "always";
+
+/** Everything Sparks reads from its environment, parsed and validated once at start-up. */
+export interface AppConfig {
+  /** null: `sparks start` uses embedded PGlite under `dataDir`. */
+  databaseUrl: string | null;
+  /** null: nothing was set; the launcher looks for a local Redis. */
+  redisUrl: string | null;
+  dataDir: string;
+  port: number;
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  stripe: {
+    secretKey: string | null;
+    webhookSecret: string | null;
+    meterPrefix: string;
+    /** `STRIPE_API_BASE` split for the SDK's host/port/protocol options. */
+    apiBase: { host: string; port: number; protocol: "http" | "https" } | null;
+    maxRps: number;
+    aggregation: AggregationMode;
+    livemode: boolean;
+  };
+  langfuse: {
+    publicKey: string | null;
+    secretKey: string | null;
+    baseUrl: string;
+    api: LangfuseApiMode;
+    lagSeconds: number;
+  };
+  auth0: {
+    domain: string | null;
+    clientId: string | null;
+    clientSecret: string | null;
+    audience: string | null;
+    issuer: string | null;
+    jwksUri: string | null;
+    actionSecret: string | null;
+  };
+  billing: BillingConfig;
+  retentionDays: number | null;
+  syncSchedule: string;
+  alerts: {
+    slackWebhookUrl: string | null;
+    smtpUrl: string | null;
+    emailTo: string | null;
+  };
+  /** Operator basic auth for Bull Board, besides an Auth0 admin token. */
+  admin: { user: string; password: string } | null;
+}

@@ -1,0 +1,103 @@
+import { TIER_NAMES, USAGE_CATEGORIES } from "@sparks/core";
+import type { DefaultJobOptions } from "bullmq";
+import { z } from "zod";
+
+const isoDate = z.iso.datetime({ offset: true });
+const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "must be YYYY-MM");
+
+// Failed jobs are the error log (SPEC: "BullMQ's backoff and dead-letter handling is the
+// operator's error log"), so they are kept far longer than completed ones.
+const keepFailed = { age: 60 * 24 * 3600, count: 50_000 };
+const keepCompleted = { age: 24 * 3600, count: 5_000 };
+
+function defaults(attempts: number, delayMs: number): DefaultJobOptions {
+  return {
+    attempts,
+    backoff: { type: "exponential", delay: delayMs, jitter: 0.5 },
+    removeOnComplete: keepCompleted,
+    removeOnFail: keepFailed,
+  };
+}
+
+/**
+ * The one job catalog: each queue's name, payload schema and default job options.
+ * Producers and processors both go through it, so a payload is validated on the way in and
+ * on the way out.
+ */
+export const jobCatalog = {
+  syncUsage: {
+    queue: "sync-usage",
+    schema: z.object({
+      syncId: z.string().min(1),
+      from: isoDate.optional(),
+      to: isoDate.optional(),
+      customerId: z.string().min(1).nullable().default(null),
+      trigger: z.enum(["schedule", "manual", "backfill", "month-close"]).default("manual"),
+    }),
+    defaults: defaults(5, 5_000),
+  },
+  pushMeterEvents: {
+    queue: "push-meter-events",
+    schema: z.object({
+      customerId: z.string().min(1),
+      category: z.enum(USAGE_CATEGORIES),
+      month,
+    }),
+    defaults: defaults(10, 1_000),
+  },
+  stripeWebhooks: {
+    queue: "stripe-webhooks",
+    schema: z.object({ eventId: z.string().min(1) }),
+    defaults: defaults(8, 2_000),
+  },
+  alerts: {
+    queue: "alerts",
+    schema: z.object({
+      kind: z.string().min(1),
+      dedupeKey: z.string().min(1),
+      customerId: z.string().nullable().default(null),
+      title: z.string().min(1),
+      text: z.string(),
+      data: z.record(z.string(), z.unknown()).default({}),
+    }),
+    defaults: defaults(6, 10_000),
+  },
+  customerLifecycle: {
+    queue: "customer-lifecycle",
+    schema: z.object({
+      customerId: z.string().min(1),
+      action: z.enum(["tier-change", "flush"]),
+      tier: z.enum(TIER_NAMES).optional(),
+    }),
+    defaults: defaults(6, 2_000),
+  },
+  monthClose: {
+    queue: "month-close",
+    schema: z.object({ month }),
+    defaults: defaults(12, 60_000),
+  },
+  reconcile: {
+    queue: "reconcile",
+    schema: z.object({ month, repair: z.boolean().default(true) }),
+    defaults: defaults(3, 60_000),
+  },
+  retention: {
+    queue: "retention",
+    schema: z.object({}).default({}),
+    defaults: defaults(3, 60_000),
+  },
+} as const;
+
+export type JobCatalog = typeof jobCatalog;
+export type JobName = keyof JobCatalog;
+export type JobPayload<N extends JobName> = z.output<JobCatalog[N]["schema"]>;
+export type JobInput<N extends JobName> = z.input<JobCatalog[N]["schema"]>;
+export const JOB_NAMES = Object.keys(jobCatalog) as JobName[];
+
+/**
+ * BullMQ silently ignores a job whose custom id matches one it still keeps, and ids may not
+ * contain ':'. Use a custom id only where a repeat must be a no-op.
+ */
+export function jobId(...parts: string[]): string {
+  return parts.map((p) => p.replace(/[^A-Za-z0-9_.@-]/g, "_")).join("-");
+}

@@ -1,0 +1,51 @@
+import { type Job, type Processor, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import { type JobName, type JobPayload, jobCatalog } from "./job-catalog";
+import { InvalidPayloadError, JobError } from "./job-errors";
+
+export interface QueueWorkerOptions {
+  connection: Redis;
+  prefix?: string;
+  concurrency?: number;
+  limiter?: WorkerOptions["limiter"];
+  autorun?: boolean;
+  lockDuration?: number;
+}
+
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job) => Promise<unknown>;
+
+/**
+ * A BullMQ Worker for one catalog queue. It parses the payload with the catalog's schema and
+ * maps typed errors: a non-retryable JobError becomes UnrecoverableError, so BullMQ moves the
+ * job to the failed set without spending its remaining attempts.
+ */
+export function createQueueWorker<N extends JobName>(
+  name: N,
+  handler: JobHandler<N>,
+  options: QueueWorkerOptions,
+): Worker {
+  const entry = jobCatalog[name];
+  const processor: Processor = async (job) => {
+    const parsed = entry.schema.safeParse(job.data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new UnrecoverableError(
+        new InvalidPayloadError(`${name}: ${issue?.path.join(".") || "payload"}: ${issue?.message}`).message,
+      );
+    }
+    try {
+      return await handler(parsed.data as JobPayload<N>, job);
+    } catch (e) {
+      if (e instanceof JobError && !e.retryable) throw new UnrecoverableError(e.message);
+      throw e;
+    }
+  };
+  return new Worker(entry.queue, processor, {
+    connection: options.connection,
+    prefix: options.prefix ?? "sparks",
+    concurrency: options.concurrency ?? 1,
+    limiter: options.limiter,
+    autorun: options.autorun ?? true,
+    lockDuration: options.lockDuration ?? 60_000,
+  });
+}
