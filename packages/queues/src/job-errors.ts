@@ -14,7 +14,7 @@ export class JobError extends Error {
 }
 
 export class RetryableJobError extends JobError {
-  override readonly name = "RetryableJobError";
+  override readonly name: string = "RetryableJobError";
   constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(message, true, options);
     this.retryAfterMs = options?.retryAfterMs;
@@ -23,7 +23,7 @@ export class RetryableJobError extends JobError {
 }
 
 export class PermanentJobError extends JobError {
-  override readonly name = "PermanentJobError";
+  override readonly name: string = "PermanentJobError";
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, false, options);
   }
@@ -31,5 +31,5 @@ export class PermanentJobError extends JobError {
 
 /** The payload did not match the catalog's schema: retrying cannot help. */
 export class InvalidPayloadError extends PermanentJobError {
-  override readonly name = "InvalidPayloadError";
+  override readonly name: string = "InvalidPayloadError";
 }

@@ -1,0 +1,15 @@
+import type { JobHandler, JobName, QueueWorkerOptions } from "@sparks/queues";
+import type { WorkerDeps } from "../worker-deps";
+
+export interface ProcessorDefinition<N extends JobName> {
+  create(deps: WorkerDeps): JobHandler<N>;
+  options?(deps: WorkerDeps): Partial<Pick<QueueWorkerOptions, "concurrency" | "limiter" | "lockDuration">>;
+}
+
+export type ProcessorRegistry = { [N in JobName]?: ProcessorDefinition<N> };
+
+/**
+ * One processor file per queue registers itself here. A queue without a processor simply
+ * has no worker in this process.
+ */
+export const processors: ProcessorRegistry = {};
