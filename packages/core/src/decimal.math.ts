@@ -32,7 +32,8 @@ export const DECIMAL_ZERO: Decimal = Object.freeze({ coefficient: 0n, exponent: 
 export function makeDecimal(coefficient: bigint, exponent: number): Decimal {
   if (coefficient === 0n) return DECIMAL_ZERO;
   let c = coefficient;
-  let e = exponent;
+  // `+ 0` turns -0 (from e.g. `-scale` with scale 0) into 0, so equal values have equal fields.
+  let e = exponent + 0;
   while (c % 10n === 0n) {
     c /= 10n;
     e += 1;
