@@ -10,7 +10,10 @@ export type {
   SparksSchema,
   SparksTx,
 } from "./database.types";
+export { executeRows } from "./execute-rows";
 export { newCustomerId, newSyncRunId, ulidLike } from "./id.util";
 export { migrateDatabase, migrationsFolder } from "./migrate";
 export * as schema from "./schema";
 export * from "./schema";
+export { UnexpectedQueryResultError } from "./unexpected-query-result.error";
+export { CustomerRepository } from "./repositories/customer.repository";
