@@ -1,0 +1,28 @@
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command } from "commander";
+import { registerMigrate } from "./commands/migrate.command";
+import { registerStart } from "./commands/start.command";
+import { runCommand } from "./run-command";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const env = process.env;
+
+const program = new Command("sparks")
+  .description("Sparks: bill Langfuse-traced AI usage through Stripe, exactly once")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerStart(program, env, repoRoot);
+registerMigrate(program, env);
+
+await runCommand(async () => {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (e) {
+    // commander's own exits (help, version, usage errors) already printed their text.
+    if (e && typeof e === "object" && "exitCode" in e && typeof e.exitCode === "number") return e.exitCode;
+    throw e;
+  }
+  return 0;
+}, env.SPARKS_DEBUG === "1");

@@ -1,0 +1,49 @@
+import type { AppConfig } from "@sparks/config";
+import type { Database } from "@sparks/db";
+import { createRedisConnection, QueueService } from "@sparks/queues";
+import type { Logger } from "pino";
+import { createWorkers, type WorkerRuntime } from "./create-workers";
+import { upsertSchedulers } from "./schedulers";
+import type { WorkerDeps } from "./worker-deps";
+
+export interface StartWorkerOptions {
+  config: AppConfig;
+  database: Database;
+  redisUrl: string;
+  logger: Logger;
+  /** Extra deps (adapters) the composition root built; merged over the defaults. */
+  extend?: (deps: WorkerDeps) => WorkerDeps | Promise<WorkerDeps>;
+  schedulers?: boolean;
+}
+
+export interface RunningWorker {
+  deps: WorkerDeps;
+  runtime: WorkerRuntime;
+  close(): Promise<void>;
+}
+
+/** Builds the worker side: connections, queues, processors and job schedulers. */
+export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
+  const connection = createRedisConnection(opts.redisUrl, "worker");
+  const queues = new QueueService({ connection });
+  let deps: WorkerDeps = {
+    config: opts.config,
+    database: opts.database,
+    connection,
+    queues,
+    logger: opts.logger.child({ component: "worker" }),
+  };
+  if (opts.extend) deps = await opts.extend(deps);
+  const runtime = createWorkers(deps);
+  if (opts.schedulers !== false) await upsertSchedulers(deps);
+  deps.logger.info({ queues: [...runtime.workers.keys()] }, "workers started");
+  return {
+    deps,
+    runtime,
+    async close() {
+      await runtime.close();
+      await queues.close();
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}
