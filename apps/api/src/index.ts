@@ -1,1 +1,26 @@
-export {};
+export type { ApiDeps, RouteDeps, RoutePluginOptions } from "./api-deps";
+export { type Auth0PluginOptions, auth0 } from "./auth/auth0.plugin";
+export { type CustomerScope, resolveCustomerScope } from "./auth/customer-scope";
+export { ADMIN_PERMISSION, type AuthMode, type Identity, type Role } from "./auth/identity";
+export {
+  createTokenVerifier,
+  normalizeIssuer,
+  TokenVerifier,
+  type VerifiedToken,
+} from "./auth/token-verifier";
+export { buildApp } from "./build-app";
+export { registerErrorHandlers, type ValidationIssue } from "./errors/error-handler";
+export {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  HttpError,
+  NotFoundError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+} from "./errors/http-errors";
+export { type ApiLoggerOptions, createLogger, REDACTED_PATHS } from "./logging/logger";
+export { createSecretScrubber, secretsFromConfig } from "./logging/secret-scrubber";
+export { metricsRegistry } from "./routes/metrics.routes";
+export { exitOnSignals, type ShutdownOptions } from "./shutdown";
+export { type ApiHandle, DEFAULT_REDIS_URL, type StartApiOptions, startApi } from "./start-api";

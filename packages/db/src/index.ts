@@ -13,7 +13,7 @@ export type {
 export { executeRows } from "./execute-rows";
 export { newCustomerId, newSyncRunId, ulidLike } from "./id.util";
 export { migrateDatabase, migrationsFolder } from "./migrate";
+export { CustomerRepository } from "./repositories/customer.repository";
 export * as schema from "./schema";
 export * from "./schema";
 export { UnexpectedQueryResultError } from "./unexpected-query-result.error";
-export { CustomerRepository } from "./repositories/customer.repository";

@@ -1,3 +1,4 @@
+export { createTestAuth0, type MintTokenOptions, type TestAuth0 } from "./test-auth0";
 export {
   createTestDatabase,
   TEST_DATABASE_URL,

@@ -1,0 +1,33 @@
+import type { AppConfig } from "@sparks/config";
+import type { Database } from "@sparks/db";
+import type { QueueService } from "@sparks/queues";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { ApiLoggerOptions } from "./logging/logger";
+
+/**
+ * What the API needs from the outside, built by the composition root (`startApi`, the CLI,
+ * tests). Later features add their own optional dependencies here.
+ */
+export interface ApiDeps {
+  config: AppConfig;
+  database: Database;
+  /** Producer connection (fails fast): `createRedisConnection(url, "producer")`. */
+  redis: Redis;
+  queues: QueueService;
+  /**
+   * pino options (a redacting logger is built from them), a ready pino instance (expected to
+   * come from `createLogger`, which redacts), or `false` for no logs.
+   */
+  logger?: ApiLoggerOptions | Logger | false;
+  /** The clock; tests pin it. */
+  now?: () => Date;
+}
+
+/** Deps as route plugins receive them: defaults filled in. */
+export type RouteDeps = ApiDeps & { now: () => Date };
+
+/** Options every route plugin under `src/routes/` is registered with. */
+export interface RoutePluginOptions {
+  deps: RouteDeps;
+}

@@ -1,0 +1,79 @@
+import { randomUUID } from "node:crypto";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { CustomerRepository } from "@sparks/db";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import type { Logger } from "pino";
+import type { ApiDeps, RouteDeps } from "./api-deps";
+import { auth0 } from "./auth/auth0.plugin";
+import { createTokenVerifier } from "./auth/token-verifier";
+import { registerErrorHandlers } from "./errors/error-handler";
+import { type ApiLoggerOptions, createLogger } from "./logging/logger";
+import { secretsFromConfig } from "./logging/secret-scrubber";
+import { registerRoutes } from "./routes";
+
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+function isLogger(value: ApiLoggerOptions | Logger): value is Logger {
+  return typeof (value as Logger).child === "function" && typeof (value as Logger).info === "function";
+}
+
+function resolveLogger(deps: ApiDeps): Logger | false {
+  if (deps.logger === false) return false;
+  if (deps.logger && isLogger(deps.logger)) return deps.logger;
+  return createLogger({ level: deps.config.logLevel, ...deps.logger }, secretsFromConfig(deps.config));
+}
+
+/**
+ * Builds the Fastify app without listening. Everything outside (Redis, database, queues,
+ * config) comes in through `deps`, so tests and the CLI compose it the same way.
+ */
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const routeDeps: RouteDeps = { ...deps, now: deps.now ?? (() => new Date()) };
+  const logger = resolveLogger(deps);
+  const app = Fastify({
+    // Typed as Fastify's base logger so the instance stays a plain FastifyInstance for plugins.
+    ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: "x-request-id",
+    genReqId: () => randomUUID(),
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandlers(app);
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Sparks API",
+        description: "Bills AI usage traced to Langfuse through Stripe Billing Meters.",
+        version: "0.1.0",
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: "http",
+            scheme: "bearer",
+            bearerFormat: "JWT",
+            description: "Auth0 access token",
+          },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs/ui" });
+
+  await app.register(auth0, {
+    verifier: createTokenVerifier(deps.config.auth0, routeDeps.now),
+    customers: new CustomerRepository(deps.database.db),
+  });
+  await registerRoutes(app, { deps: routeDeps });
+  return app;
+}

@@ -1,0 +1,103 @@
+import { pingRedis } from "@sparks/queues";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Redis } from "ioredis";
+import { z } from "zod";
+import type { RoutePluginOptions } from "../api-deps";
+
+const READY_TIMEOUT_MS = 1_500;
+
+const check = z.object({ ok: z.boolean(), ms: z.number(), error: z.string().optional() });
+const readiness = z.object({
+  status: z.enum(["ready", "not_ready"]),
+  checks: z.object({ redis: check, database: check }),
+  failed: z.array(z.string()).optional(),
+});
+
+async function timed(run: () => Promise<void>): Promise<z.infer<typeof check>> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      run(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)),
+          READY_TIMEOUT_MS,
+        );
+      }),
+    ]);
+    return { ok: true, ms: Math.round(performance.now() - started) };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    return { ok: false, ms: Math.round(performance.now() - started), error: message.slice(0, 200) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The producer connection refuses commands until connected (no offline queue, to fail fast),
+ * so a probe right after start-up waits for a connection in progress, within the timeout.
+ */
+async function pingWhenConnected(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === "connecting" || redis.status === "connect" || redis.status === "wait") {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => done(new Error(`Redis did not connect within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const onReady = () => done();
+      const onEnd = () => done(new Error("Redis connection closed"));
+      function done(error?: Error) {
+        clearTimeout(timer);
+        redis.off("ready", onReady);
+        redis.off("end", onEnd);
+        redis.off("reconnecting", onEnd);
+        if (error) reject(error);
+        else resolve();
+      }
+      redis.once("ready", onReady);
+      redis.once("end", onEnd);
+      redis.once("reconnecting", onEnd);
+    });
+  }
+  await pingRedis(redis, timeoutMs);
+}
+
+/** `/healthz` (the process is up) and `/readyz` (it can reach Redis and Postgres). */
+export const healthRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
+  app.get(
+    "/healthz",
+    {
+      schema: {
+        tags: ["health"],
+        summary: "Liveness: 200 while the process runs",
+        response: { 200: z.object({ status: z.literal("ok") }) },
+      },
+    },
+    async () => ({ status: "ok" as const }),
+  );
+
+  app.get(
+    "/readyz",
+    {
+      schema: {
+        tags: ["health"],
+        summary: "Readiness: Redis answers PING and the database answers a query",
+        response: { 200: readiness, 503: readiness },
+      },
+    },
+    async (_request, reply) => {
+      const [redis, database] = await Promise.all([
+        timed(() => pingWhenConnected(deps.redis, READY_TIMEOUT_MS)),
+        timed(() => deps.database.ping()),
+      ]);
+      const checks = { redis, database };
+      const failed = Object.entries(checks)
+        .filter(([, c]) => !c.ok)
+        .map(([name]) => name);
+      if (failed.length > 0) return reply.status(503).send({ status: "not_ready" as const, checks, failed });
+      return reply.status(200).send({ status: "ready" as const, checks });
+    },
+  );
+};

@@ -1,0 +1,17 @@
+import type { FastifyInstance } from "fastify";
+import type { RoutePluginOptions } from "../api-deps";
+import { docsRoutes } from "./docs.routes";
+import { healthRoutes } from "./health.routes";
+import { meRoutes } from "./me.routes";
+import { metricsRoutes } from "./metrics.routes";
+
+/**
+ * Every route plugin, one file per feature. A new feature adds its file and one line here;
+ * each plugin declares who may call its routes with `config: { auth }`.
+ */
+export async function registerRoutes(app: FastifyInstance, options: RoutePluginOptions): Promise<void> {
+  await app.register(healthRoutes, options);
+  await app.register(docsRoutes, options);
+  await app.register(metricsRoutes, options);
+  await app.register(meRoutes, options);
+}
