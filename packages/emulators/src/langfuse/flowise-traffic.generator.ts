@@ -115,6 +115,15 @@ function customersOf(option: FlowiseTrafficOptions["customers"], rng: SeededRand
   return ids.map((id) => ({ id, tier: rng.pick(TIERS), costCenter: rng.pick(COST_CENTERS) }));
 }
 
+// Shared, never-mutated payloads: per-row copies would dominate memory at 200k observations.
+const MODEL_PARAMETERS = Object.freeze({ temperature: 0.7, maxTokens: 1024 });
+const GENERATION_INPUT = Object.freeze([
+  Object.freeze({ role: "user", content: "What does my plan include?" }),
+]);
+const GENERATION_OUTPUT = Object.freeze({ role: "assistant", content: "Your plan includes …" });
+const CHAT_INPUT = Object.freeze({ question: "What does my plan include?" });
+const CHAT_OUTPUT = Object.freeze({ text: "Your plan includes …" });
+
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
 /** Builds one trace of a kind; `ctx` carries the shared pieces. */
@@ -166,13 +175,13 @@ function generation(
   const durationMs = rng.int(300, 4000);
   b.add("GENERATION", flow.llm, offsetMs, durationMs, parent, {
     model: flow.model,
-    modelParameters: { temperature: 0.7, maxTokens: 1024 },
+    modelParameters: MODEL_PARAMETERS,
     completionStartTime: new Date(b.startMs + offsetMs + rng.int(100, 900)),
     usageDetails: { input, output, total: input + output },
     costDetails: { input: inputCost, output: outputCost, total: round(inputCost + outputCost, 10) },
     totalCost: round(inputCost + outputCost, 10),
-    input: [{ role: "user", content: "…" }],
-    output: { role: "assistant", content: "…" },
+    input: GENERATION_INPUT,
+    output: GENERATION_OUTPUT,
   });
   return durationMs;
 }
@@ -184,7 +193,7 @@ function chatTrace(
   defect: TrafficDefect | undefined,
 ): void {
   let cursor = rng.int(1, 5);
-  const root = b.add("CHAIN", flow.chain, 0, 0, null, { input: { question: "…" } });
+  const root = b.add("CHAIN", flow.chain, 0, 0, null, { input: CHAT_INPUT, output: CHAT_OUTPUT });
   if (flow.retriever) {
     const d = rng.int(40, 300);
     b.add("RETRIEVER", "VectorStoreRetriever", cursor, d, root);
@@ -317,8 +326,8 @@ export function generateFlowiseTraffic(options: FlowiseTrafficOptions): Generate
       tags,
       release: "flowise-2.2.7",
       environment: "default",
-      input: kind === "chat" ? { question: "…" } : null,
-      output: kind === "chat" ? { text: "…" } : null,
+      input: kind === "chat" ? CHAT_INPUT : null,
+      output: kind === "chat" ? CHAT_OUTPUT : null,
     };
     const late = rng.chance(options.lateShare ?? 0);
     for (const o of b.observations) {

@@ -50,7 +50,7 @@ const SPEC_ID = "langfuse-openapi";
 export async function createLangfuseSchemaValidator(
   specPath: string = LANGFUSE_OPENAPI_PATH,
 ): Promise<LangfuseSchemaValidator> {
-  const document: unknown = parse(await readFile(specPath, "utf8"));
+  const document: unknown = parse(await readFile(specPath, "utf8"), { maxAliasCount: -1 }); // the document reuses `security` by alias hundreds of times
   const schemas = (document as { components?: { schemas?: unknown } }).components?.schemas;
   if (typeof schemas !== "object" || schemas === null)
     throw new Error(`${specPath} has no components.schemas`);

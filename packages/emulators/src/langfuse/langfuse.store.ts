@@ -155,7 +155,8 @@ export class LangfuseStore {
         observation.visibleAt === undefined
           ? (endMs ?? sortMs) + this.ingestionDelayMs
           : toMs(observation.visibleAt, `${label} visibleAt`);
-      const data = { ...observation, traceId: trace.id };
+      // Kept by reference (no copy): at 200k observations a copy per row doubles the footprint.
+      const data = observation;
       const existing = this.observationById.get(observation.id);
       if (existing) {
         if (existing.trace !== trace) {
