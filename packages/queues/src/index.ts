@@ -11,3 +11,4 @@ export { InvalidPayloadError, JobError, PermanentJobError, RetryableJobError } f
 export { QueueService, type QueueServiceOptions } from "./queue.service";
 export { createQueueWorker, type JobHandler, type QueueWorkerOptions } from "./queue-worker";
 export { createRedisConnection, pingRedis, type RedisRole } from "./redis-connection";
+export { RedisRateLimiter, type RedisRateLimiterOptions } from "./redis-rate-limiter";

@@ -1,1 +1,37 @@
-export {};
+export type {
+  MeterEventInput,
+  MeterEventOutcome,
+  MeterEventResult,
+  MeterEventSenderOptions,
+  StripeCallAudit,
+} from "./meter-event.sender";
+export { METER_EVENT_OPERATION, MeterEventSender } from "./meter-event.sender";
+export {
+  aggregateIdentifier,
+  MAX_IDENTIFIER_LENGTH,
+  type MeterEventIdentifierInput,
+  meterEventIdentifier,
+  meterEventName,
+  priceLookupKey,
+} from "./stripe.naming";
+export { StripeCallError, type StripeCallErrorInit } from "./stripe-call.error";
+export {
+  CATEGORY_METADATA_KEY,
+  type CatalogChange,
+  type CatalogEntry,
+  type CatalogSetupOptions,
+  type CatalogSetupResult,
+  CUSTOMER_PAYLOAD_KEY,
+  centsPerSpark,
+  PREFIX_METADATA_KEY,
+  setupStripeCatalog,
+  VALUE_PAYLOAD_KEY,
+} from "./stripe-catalog.setup";
+export {
+  createStripeClient,
+  DEFAULT_STRIPE_TIMEOUT_MS,
+  type StripeApiBase,
+  type StripeClientOptions,
+} from "./stripe-client.factory";
+export { type ClassifiedStripeError, classifyStripeError, parseRetryAfter } from "./stripe-error.classifier";
+export { formatSetupReport } from "./stripe-setup.report";
