@@ -30,6 +30,11 @@ export function classifyLangfuseError(error: unknown, endpoint: string, nowMs: n
   if (error instanceof LangfuseAPIError) {
     const status = error.statusCode;
     if (status === undefined) {
+      // The client's own timeout aborts fetch with the reason "timeout" and reports it as an
+      // unknown error (JSON-quoted), not as LangfuseAPITimeoutError.
+      if (/^"?timeout"?$/i.test(error.message)) {
+        return new LangfuseError(`Langfuse ${endpoint} timed out`, { retryable: true, cause: error });
+      }
       // No HTTP answer at all (DNS, refused, reset): the server may come back.
       return new LangfuseError(`Langfuse ${endpoint} failed: ${error.message}`, {
         retryable: true,
