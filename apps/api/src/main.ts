@@ -1,10 +1,12 @@
 import { ConfigError, loadConfig } from "@sparks/config";
-import { exitOnSignals } from "./shutdown";
-import { startApi } from "./start-api";
 
 // `sparks api`: the API on its own. The environment is read here, once, and nowhere else.
 try {
   const config = loadConfig(process.env);
+  // Loaded after the config is valid, so a typo in a variable is reported without first
+  // paying for loading Fastify, drizzle and BullMQ.
+  const { startApi } = await import("./start-api");
+  const { exitOnSignals } = await import("./shutdown");
   const api = await startApi(config);
   exitOnSignals(api.close, {
     onError: (e) =>

@@ -105,7 +105,14 @@ describe("GET /me rejects every bad credential with 401", () => {
 
   for (const [name, header, message] of cases) {
     it(name, async () => {
-      const res = await me(await header());
+      const authorization = await header();
+      const res = await me(authorization);
+      const raw = await h.app.inject({
+        method: "GET",
+        url: "/me",
+        headers: authorization ? { authorization } : {},
+      });
+      expect(raw.headers["www-authenticate"]).toBe('Bearer realm="sparks"');
       expect(res.status).toBe(401);
       expect(res.body.error).toBe("unauthorized");
       expect(res.body.message).toMatch(message);

@@ -55,6 +55,8 @@ export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof HttpError) {
       if (err.statusCode >= 500) request.log.warn({ err }, err.message);
+      // RFC 6750: a 401 tells the client which scheme to use.
+      if (err.statusCode === 401) reply.header("www-authenticate", 'Bearer realm="sparks"');
       return reply.status(err.statusCode).send({ error: err.code, message: err.message, ...err.details });
     }
     if (isFastifyError(err) && Array.isArray(err.validation)) {

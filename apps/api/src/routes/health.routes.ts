@@ -47,18 +47,18 @@ async function pingWhenConnected(redis: Redis, timeoutMs: number): Promise<void>
         timeoutMs,
       );
       const onReady = () => done();
-      const onEnd = () => done(new Error("Redis connection closed"));
+      const onDown = () => done(new Error("Redis connection failed"));
       function done(error?: Error) {
         clearTimeout(timer);
         redis.off("ready", onReady);
-        redis.off("end", onEnd);
-        redis.off("reconnecting", onEnd);
+        redis.off("end", onDown);
+        redis.off("reconnecting", onDown);
         if (error) reject(error);
         else resolve();
       }
       redis.once("ready", onReady);
-      redis.once("end", onEnd);
-      redis.once("reconnecting", onEnd);
+      redis.once("end", onDown);
+      redis.once("reconnecting", onDown);
     });
   }
   await pingRedis(redis, timeoutMs);
