@@ -240,10 +240,16 @@ describe("route guards", () => {
 describe("when the Auth0 key set cannot be fetched", () => {
   it("answers 503 auth_unavailable, not 401 or 500", async () => {
     // Port 1 on loopback refuses connections: the tenant's JWKS endpoint is down.
-    const down = await createApiHarness({ env: { AUTH0_JWKS_URI: "http://127.0.0.1:1/.well-known/jwks.json" } });
+    const down = await createApiHarness({
+      env: { AUTH0_JWKS_URI: "http://127.0.0.1:1/.well-known/jwks.json" },
+    });
     try {
       const token = await down.auth0.mintToken({ sub: "auth0|x" });
-      const res = await down.app.inject({ method: "GET", url: "/me", headers: { authorization: bearer(token) } });
+      const res = await down.app.inject({
+        method: "GET",
+        url: "/me",
+        headers: { authorization: bearer(token) },
+      });
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ error: "auth_unavailable" });
     } finally {
