@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStripeEmulator, type StripeEmulator } from "../src/stripe/index";
-import { sdkFor, setupMeteredCatalog } from "./stripe-helpers";
+import { asStripeError, sdkFor, setupMeteredCatalog, unexpected } from "./stripe-helpers";
 
 let emu: StripeEmulator;
 let stripe: Stripe;
@@ -46,7 +46,7 @@ describe("Stripe emulator: auth and errors", () => {
           bogus: 1,
         } as unknown as Stripe.Billing.MeterCreateParams.DefaultAggregation,
       })
-      .catch((x: unknown) => x as Stripe.errors.StripeInvalidRequestError);
+      .then(unexpected, asStripeError);
     expect(nested.param).toBe("default_aggregation[bogus]");
   });
 
@@ -76,7 +76,9 @@ describe("Stripe emulator: customers, products, meters, prices", () => {
     expect(found.data.map((c) => c.id)).toEqual([b.id]);
     const both = await stripe.customers.search({ query: "metadata['tier']:'free'" });
     expect(both.data.map((c) => c.id)).toEqual([b.id]);
-    expect((await stripe.customers.retrieve(a.id)).metadata.tier).toBe("standard");
+    const again = await stripe.customers.retrieve(a.id);
+    expect(again.deleted).toBeUndefined();
+    expect((again as Stripe.Customer).metadata.tier).toBe("standard");
   });
 
   it("paginates lists so the SDK's auto-pagination sees every object once", async () => {
@@ -90,9 +92,7 @@ describe("Stripe emulator: customers, products, meters, prices", () => {
     for await (const p of stripe.products.list({ limit: 7 })) all.push(p.id);
     expect(new Set(all).size).toBe(all.length);
     for (const id of created) expect(all).toContain(id);
-    const invalid = await stripe.products
-      .list({ limit: 101 })
-      .catch((e: unknown) => e as Stripe.errors.StripeError);
+    const invalid = await stripe.products.list({ limit: 101 }).then(unexpected, asStripeError);
     expect(invalid.param).toBe("limit");
   });
 
@@ -111,7 +111,7 @@ describe("Stripe emulator: customers, products, meters, prices", () => {
       tiers_mode: "graduated",
       tiers: [
         { up_to: 10000, unit_amount: 0 },
-        { up_to: "inf", unit_amount_decimal: "0.1" },
+        { up_to: "inf", unit_amount_decimal: Stripe.Decimal.from("0.1") },
       ],
       recurring: { interval: "month", usage_type: "metered", meter: meter.id },
       lookup_key: "catalog_tokens_free",
@@ -120,7 +120,7 @@ describe("Stripe emulator: customers, products, meters, prices", () => {
 
     const dup = await stripe.prices
       .create({ currency: "usd", product: product.id, unit_amount: 5, lookup_key: "catalog_tokens_free" })
-      .catch((e: unknown) => e as Stripe.errors.StripeError);
+      .then(unexpected, asStripeError);
     expect(dup.param).toBe("lookup_key");
     const moved = await stripe.prices.create({
       currency: "usd",
@@ -143,7 +143,7 @@ describe("Stripe emulator: customers, products, meters, prices", () => {
         unit_amount: 1,
         recurring: { interval: "month", usage_type: "metered" },
       })
-      .catch((e: unknown) => e as Stripe.errors.StripeError);
+      .then(unexpected, asStripeError);
     expect(metered.param).toBe("recurring[meter]");
   });
 
@@ -157,7 +157,7 @@ describe("Stripe emulator: customers, products, meters, prices", () => {
     expect(renamed.display_name).toBe("Compute ms");
     const err = await stripe.billing.meters
       .update(m.id, { event_name: "other" } as unknown as Stripe.Billing.MeterUpdateParams)
-      .catch((e: unknown) => e as Stripe.errors.StripeError);
+      .then(unexpected, asStripeError);
     expect(err.code).toBe("parameter_unknown");
     expect(err.param).toBe("event_name");
     const listed = await stripe.billing.meters.list({ limit: 100 });
@@ -171,7 +171,7 @@ describe("Stripe emulator: subscriptions and invoices", () => {
     const enterprise = await stripe.prices.create({
       currency: "usd",
       product: product.id,
-      unit_amount_decimal: "0.08",
+      unit_amount_decimal: Stripe.Decimal.from("0.08"),
       recurring: { interval: "month", usage_type: "metered", meter: meter.id },
       lookup_key: "subs_tokens_enterprise",
     });
@@ -206,7 +206,7 @@ describe("Stripe emulator: subscriptions and invoices", () => {
 
     const bad = await stripe.subscriptions
       .update(sub.id, { proration_behavior: "sometimes" as "none" })
-      .catch((e: unknown) => e as Stripe.errors.StripeError);
+      .then(unexpected, asStripeError);
     expect(bad.param).toBe("proration_behavior");
 
     const listed = await stripe.subscriptions.list({ customer: customer.id });
@@ -244,7 +244,7 @@ describe("Stripe emulator: subscriptions and invoices", () => {
     expect(open.status).toBe("open");
     const late = await stripe.invoiceItems
       .create({ customer: customer.id, invoice: draft.id, amount: 1, currency: "usd" })
-      .catch((e: unknown) => e as Stripe.errors.StripeError);
+      .then(unexpected, asStripeError);
     expect(late.statusCode).toBe(400);
     const paid = await stripe.invoices.pay(draft.id);
     expect(paid.status).toBe("paid");

@@ -25,7 +25,7 @@ export async function setupMeteredCatalog(stripe: Stripe, eventName = "sparks_ai
   const price = await stripe.prices.create({
     currency: "usd",
     product: product.id,
-    unit_amount_decimal: "0.1",
+    unit_amount_decimal: Stripe.Decimal.from("0.1"),
     recurring: { interval: "month", usage_type: "metered", meter: meter.id },
     lookup_key: `${eventName}_standard`,
   });
@@ -34,4 +34,14 @@ export async function setupMeteredCatalog(stripe: Stripe, eventName = "sparks_ai
     metadata: { sparks_customer_id: "c-1" },
   });
   return { meter, product, price, customer };
+}
+
+/** For `.then(unexpected, asStripeError)`: the request must be refused. */
+export function unexpected(): never {
+  throw new Error("expected the request to be refused");
+}
+
+export function asStripeError(e: unknown): Stripe.errors.StripeError {
+  if (e instanceof Stripe.errors.StripeError) return e;
+  throw e;
 }

@@ -133,7 +133,9 @@ export async function createStripeEmulator(opts: StripeEmulatorOptions = {}): Pr
   const webhookDeliveries: WebhookDelivery[] = [];
   let chain: Promise<void> = Promise.resolve();
   const send = async (event: StripeEventObject, url: string): Promise<WebhookDelivery> => {
-    const d = await deliverWebhook(url, event, webhookSecret, store.nowSec());
+    // Signed with wall-clock time, not the emulator clock: the receiver checks the signature's
+    // age against its own clock (300 s tolerance), and the delivery really happens now.
+    const d = await deliverWebhook(url, event, webhookSecret, Math.floor(Date.now() / 1000));
     webhookDeliveries.push(d);
     return d;
   };
