@@ -1,9 +1,9 @@
 import type { AppConfig } from "@sparks/config";
 import type { Database } from "@sparks/db";
+import type { ApiLoggerOptions } from "@sparks/observability";
 import type { QueueService } from "@sparks/queues";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { ApiLoggerOptions } from "./logging/logger";
 
 /**
  * What the API needs from the outside, built by the composition root (`startApi`, the CLI,

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { CustomerRepository } from "@sparks/db";
+import { type ApiLoggerOptions, createLogger, secretsFromConfig } from "@sparks/observability";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
@@ -9,8 +10,6 @@ import type { ApiDeps, RouteDeps } from "./api-deps";
 import { auth0 } from "./auth/auth0.plugin";
 import { createTokenVerifier } from "./auth/token-verifier";
 import { registerErrorHandlers } from "./errors/error-handler";
-import { type ApiLoggerOptions, createLogger } from "./logging/logger";
-import { secretsFromConfig } from "./logging/secret-scrubber";
 import { registerRoutes } from "./routes";
 
 const BODY_LIMIT_BYTES = 1024 * 1024;

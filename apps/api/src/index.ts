@@ -1,3 +1,10 @@
+export {
+  type ApiLoggerOptions,
+  createLogger,
+  createSecretScrubber,
+  REDACTED_PATHS,
+  secretsFromConfig,
+} from "@sparks/observability";
 export type { ApiDeps, RouteDeps, RoutePluginOptions } from "./api-deps";
 export { type Auth0PluginOptions, auth0 } from "./auth/auth0.plugin";
 export { type CustomerScope, resolveCustomerScope } from "./auth/customer-scope";
@@ -19,8 +26,6 @@ export {
   ServiceUnavailableError,
   UnauthorizedError,
 } from "./errors/http-errors";
-export { type ApiLoggerOptions, createLogger, REDACTED_PATHS } from "./logging/logger";
-export { createSecretScrubber, secretsFromConfig } from "./logging/secret-scrubber";
 export { metricsRegistry } from "./routes/metrics.routes";
 export { exitOnSignals, type ShutdownOptions } from "./shutdown";
 export { type ApiHandle, DEFAULT_REDIS_URL, type StartApiOptions, startApi } from "./start-api";

@@ -1,13 +1,12 @@
 import type { AppConfig } from "@sparks/config";
 import { ConfigError } from "@sparks/config";
 import { createDatabase, type Database, migrateDatabase } from "@sparks/db";
+import { createLogger, secretsFromConfig } from "@sparks/observability";
 import { createRedisConnection, QueueService } from "@sparks/queues";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { buildApp } from "./build-app";
-import { createLogger } from "./logging/logger";
-import { secretsFromConfig } from "./logging/secret-scrubber";
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 

@@ -5,10 +5,7 @@ import { CliError } from "./cli-error";
  * Every command runs through here: a failure prints one line (`sparks: <reason>`) on stderr
  * and exits non-zero, never a stack trace (set SPARKS_DEBUG=1 to see one).
  */
-export async function runCommand(
-  fn: () => Promise<number | undefined>,
-  debug: boolean,
-): Promise<never> {
+export async function runCommand(fn: () => Promise<number | undefined>, debug: boolean): Promise<never> {
   try {
     const code = await fn();
     process.exit(typeof code === "number" ? code : 0);

@@ -1,1 +1,2 @@
-export { type CreateLoggerOptions, createLogger } from "./create-logger";
+export { type ApiLoggerOptions, createLogger, type LoggerOptions, REDACTED_PATHS } from "./logger";
+export { createSecretScrubber, secretsFromConfig } from "./secret-scrubber";

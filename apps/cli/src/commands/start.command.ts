@@ -1,14 +1,14 @@
 import { join, resolve } from "node:path";
+import { startApi } from "@sparks/api";
 import type { AppConfig } from "@sparks/config";
-import { loadConfig, secretValues } from "@sparks/config";
+import { loadConfig } from "@sparks/config";
 import { createDatabase, type Database, migrateDatabase } from "@sparks/db";
-import { createLogger } from "@sparks/observability";
+import { createLogger, secretsFromConfig } from "@sparks/observability";
 import { startWorker } from "@sparks/worker";
 import type { Command } from "commander";
 import type { Logger } from "pino";
 import { CliError } from "../cli-error";
 import { ensureRedis } from "../redis-launcher";
-import { startApiServer } from "../start-api-server";
 
 type Part = "api" | "worker";
 
@@ -31,7 +31,7 @@ async function openDatabase(config: AppConfig, parts: Part[]): Promise<Database>
 /** Runs the given parts in this process until SIGTERM/SIGINT, then shuts down gracefully. */
 export async function runSparks(env: NodeJS.ProcessEnv, parts: Part[], repoRoot: string): Promise<number> {
   const config = loadConfig(env);
-  const logger: Logger = createLogger({ level: config.logLevel, secrets: secretValues(env) });
+  const logger: Logger = createLogger({ level: config.logLevel }, secretsFromConfig(config));
   const stack: Stoppable[] = [];
   const stopAll = async () => {
     for (const s of stack.reverse()) {
@@ -57,7 +57,7 @@ export async function runSparks(env: NodeJS.ProcessEnv, parts: Part[], repoRoot:
       stack.push({ name: "worker", close: () => worker.close() });
     }
     if (parts.includes("api")) {
-      const api = await startApiServer({ config, database, redisUrl: redis.url, logger });
+      const api = await startApi(config, { database, redisUrl: redis.url, logger });
       stack.push({ name: "api", close: () => api.close() });
       logger.info({ url: api.url }, "Sparks API listening");
     }

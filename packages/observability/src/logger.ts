@@ -1,4 +1,4 @@
-import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import pino, { type DestinationStream, type Logger, type LoggerOptions as PinoOptions } from "pino";
 import { createSecretScrubber } from "./secret-scrubber";
 
 /** Paths pino removes before serializing; the scrubber then catches secrets anywhere else. */
@@ -17,16 +17,16 @@ export const REDACTED_PATHS = [
   "token",
 ];
 
-export interface ApiLoggerOptions {
-  level?: LoggerOptions["level"];
+export interface LoggerOptions {
+  level?: PinoOptions["level"];
   /** Where lines go (default stdout); tests pass a stream to read what was logged. */
   destination?: DestinationStream;
   /** Extra pino options (merged under the redaction settings, which always apply). */
-  pino?: Omit<LoggerOptions, "redact" | "hooks">;
+  pino?: Omit<PinoOptions, "redact" | "hooks">;
 }
 
 /** A pino logger that redacts credentials by path and scrubs known secret values from every line. */
-export function createLogger(options: ApiLoggerOptions, secrets: readonly string[]): Logger {
+export function createLogger(options: LoggerOptions, secrets: readonly string[]): Logger {
   const scrub = createSecretScrubber(secrets);
   return pino(
     {
@@ -38,3 +38,6 @@ export function createLogger(options: ApiLoggerOptions, secrets: readonly string
     options.destination ?? pino.destination(1),
   );
 }
+
+/** The name the API used first; kept as an alias. */
+export type ApiLoggerOptions = LoggerOptions;
