@@ -14,6 +14,27 @@ export { executeRows } from "./execute-rows";
 export { newCustomerId, newSyncRunId, ulidLike } from "./id.util";
 export { migrateDatabase, migrationsFolder } from "./migrate";
 export { CustomerRepository } from "./repositories/customer.repository";
+export {
+  MeterEventRepository,
+  type MeterEventWrite,
+  type StoredMeterEvent,
+} from "./repositories/meter-event.repository";
+export {
+  ObservationStagingRepository,
+  type StagedObservation,
+} from "./repositories/observation-staging.repository";
+export { type ReleaseLock, tryAdvisoryLock } from "./repositories/session-lock";
+export { type StripeAuditEntry, StripeAuditRepository } from "./repositories/stripe-audit.repository";
+export { SyncRunRepository, type SyncRunView } from "./repositories/sync-run.repository";
+export { TierHistoryRepository, type TierSegment } from "./repositories/tier-history.repository";
+export {
+  exactTextToNano,
+  type ItemAssignment,
+  type LedgerItem,
+  type LedgerItemWrite,
+  type UsageGroup,
+  UsageItemRepository,
+} from "./repositories/usage-item.repository";
 export * as schema from "./schema";
 export * from "./schema";
 export { UnexpectedQueryResultError } from "./unexpected-query-result.error";

@@ -1,4 +1,4 @@
-import { check, index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
+import { check, index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { newSyncRunId } from "../id.util";
 import { oneOf } from "./check.util";
 import { timestamptz } from "./columns.util";
@@ -6,7 +6,7 @@ import { timestamptz } from "./columns.util";
 export const SYNC_RUN_STATUSES = ["queued", "running", "completed", "failed"] as const;
 export type SyncRunStatus = (typeof SYNC_RUN_STATUSES)[number];
 
-export const SYNC_TRIGGERS = ["schedule", "manual", "backfill"] as const;
+export const SYNC_TRIGGERS = ["schedule", "manual", "backfill", "month-close"] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 
 /** Per-status item counts of a run; open-ended so the pipeline can add counters. */
@@ -56,3 +56,20 @@ export type SyncRunRow = typeof syncRuns.$inferSelect;
 export type NewSyncRunRow = typeof syncRuns.$inferInsert;
 export type SyncWindowRow = typeof syncWindows.$inferSelect;
 export type NewSyncWindowRow = typeof syncWindows.$inferInsert;
+
+/**
+ * The trace ids a sync run processed (`processed_trace_ids` of `POST /usage/sync`), including
+ * traces that yielded no usage item, which `usage_items.sync_run_id` could not show.
+ */
+export const syncRunTraces = pgTable(
+  "sync_run_traces",
+  {
+    syncRunId: text("sync_run_id")
+      .notNull()
+      .references(() => syncRuns.id, { onDelete: "cascade" }),
+    traceId: text("trace_id").notNull(),
+  },
+  (t) => [primaryKey({ name: "sync_run_traces_pk", columns: [t.syncRunId, t.traceId] })],
+);
+
+export type SyncRunTraceRow = typeof syncRunTraces.$inferSelect;

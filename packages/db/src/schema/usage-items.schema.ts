@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { bigint, check, index, integer, jsonb, numeric, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { isMonth, nonNegative, oneOf } from "./check.util";
 import { auditTimestamps, timestamptz } from "./columns.util";
@@ -12,12 +13,16 @@ export const USAGE_ITEM_STATUSES = [
   "failed",
   "quarantined",
   "unbillable",
+  "discrepancy",
 ] as const;
 export type UsageItemStatus = (typeof USAGE_ITEM_STATUSES)[number];
 
 /**
- * The ledger: one row per `(trace_id, usage_category)`, whatever happened to it. The UNIQUE
- * constraint is what makes re-scanning Langfuse windows safe: a trace seen twice is one row.
+ * The ledger: one row per `(trace_id, usage_category, quantity_revision)`, whatever happened to
+ * it. Revision 0 is the original item; a quantity that changed after the item was sent is a
+ * correction row (revision n > 0) carrying the DELTA: positive deltas are sent as their own
+ * meter event, negative ones are recorded as `discrepancy` (Stripe takes no negative values).
+ * The UNIQUE constraint is what makes re-scanning Langfuse windows safe.
  */
 export const usageItems = pgTable(
   "usage_items",
@@ -59,7 +64,7 @@ export const usageItems = pgTable(
     sentAt: timestamptz("sent_at"),
   },
   (t) => [
-    unique("usage_items_trace_category_uq").on(t.traceId, t.usageCategory),
+    unique("usage_items_trace_category_rev_uq").on(t.traceId, t.usageCategory, t.quantityRevision),
     index("usage_items_status_customer_category_month_idx").on(
       t.status,
       t.customerId,
@@ -71,7 +76,8 @@ export const usageItems = pgTable(
     index("usage_items_meter_event_idx").on(t.meterEventId),
     check("usage_items_status_ck", oneOf(t.status, USAGE_ITEM_STATUSES)),
     check("usage_items_month_ck", isMonth(t.month)),
-    check("usage_items_exact_sparks_ck", nonNegative(t.exactSparks)),
+    // Only a discrepancy (a shrink after sending) carries a negative delta.
+    check("usage_items_exact_sparks_ck", sql`${t.exactSparks} >= 0 or ${t.status} = 'discrepancy'`),
     check("usage_items_sent_sparks_ck", nonNegative(t.sentSparks)),
   ],
 );
