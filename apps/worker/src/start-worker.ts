@@ -3,6 +3,7 @@ import type { Database } from "@sparks/db";
 import { createRedisConnection, QueueService } from "@sparks/queues";
 import type { Logger } from "pino";
 import { createWorkers, type WorkerRuntime } from "./create-workers";
+import { createPipelineAdapters } from "./pipeline-adapters.factory";
 import { upsertSchedulers } from "./schedulers";
 import type { WorkerDeps } from "./worker-deps";
 
@@ -26,12 +27,20 @@ export interface RunningWorker {
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const connection = createRedisConnection(opts.redisUrl, "worker");
   const queues = new QueueService({ connection });
+  const logger = opts.logger.child({ component: "worker" });
   let deps: WorkerDeps = {
     config: opts.config,
     database: opts.database,
     connection,
     queues,
-    logger: opts.logger.child({ component: "worker" }),
+    logger,
+    ...createPipelineAdapters({
+      config: opts.config,
+      database: opts.database,
+      connection,
+      prefix: queues.prefix,
+      logger,
+    }),
   };
   if (opts.extend) deps = await opts.extend(deps);
   const runtime = createWorkers(deps);

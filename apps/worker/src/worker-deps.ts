@@ -1,8 +1,34 @@
 import type { AppConfig } from "@sparks/config";
 import type { Database } from "@sparks/db";
+import type { LangfuseReader } from "@sparks/langfuse";
 import type { QueueService } from "@sparks/queues";
+import type { MeterEventSender } from "@sparks/stripe";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+
+/** Tuning knobs of the usage pipeline; every field has a production default. */
+export interface PipelineOptions {
+  /** Sync chunk length (default 1 h): progress is saved and the read restarts per chunk. */
+  chunkMs?: number;
+  /** Parallel push jobs per process (default 4; groups are exclusive anyway). */
+  pushConcurrency?: number;
+  /** Items decided per push round: 1:1 (default 50) and aggregated (default 1,000). */
+  pushBatch?: number;
+  aggregateBatch?: number;
+  /** How long a job waits for the sync / group lock before handing back to BullMQ (default 30 s). */
+  lockWaitMs?: number;
+  /** In-job retries of one Stripe call on a retryable error before BullMQ's backoff takes over (default 4). */
+  inlineRetries?: number;
+  /** Base of the in-job exponential backoff (default 200 ms, with full jitter). */
+  retryBaseMs?: number;
+  /** BullMQ lock duration of sync jobs (default 60 s): how soon a crashed sync is picked up again. */
+  syncLockDurationMs?: number;
+}
+
+/** What the push use-case needs from Stripe. */
+export interface StripePorts {
+  sender: MeterEventSender;
+}
 
 /** Everything the processors need, built once in the composition root (or by a test). */
 export interface WorkerDeps {
@@ -13,4 +39,9 @@ export interface WorkerDeps {
   queues: QueueService;
   logger: Logger;
   now?: () => Date;
+  /** Absent when Langfuse is not configured: sync jobs then fail with a clear message. */
+  langfuse?: LangfuseReader;
+  /** Absent when Stripe is not configured: push jobs then fail with a clear message. */
+  stripe?: StripePorts;
+  pipeline?: PipelineOptions;
 }

@@ -1,5 +1,7 @@
 import type { JobHandler, JobName, QueueWorkerOptions } from "@sparks/queues";
 import type { WorkerDeps } from "../worker-deps";
+import { pushMeterEventsProcessor } from "./push-meter-events.processor";
+import { syncUsageProcessor } from "./sync-usage.processor";
 
 export interface ProcessorDefinition<N extends JobName> {
   create(deps: WorkerDeps): JobHandler<N>;
@@ -12,4 +14,7 @@ export type ProcessorRegistry = { [N in JobName]?: ProcessorDefinition<N> };
  * One processor file per queue registers itself here. A queue without a processor simply
  * has no worker in this process.
  */
-export const processors: ProcessorRegistry = {};
+export const processors: ProcessorRegistry = {
+  syncUsage: syncUsageProcessor,
+  pushMeterEvents: pushMeterEventsProcessor,
+};

@@ -72,7 +72,7 @@ export function exactTextToNano(value: unknown): bigint {
   const text = String(value ?? "0");
   const negative = text.startsWith("-");
   const [whole = "0", fraction = ""] = (negative ? text.slice(1) : text).split(".");
-  const nano = BigInt(whole || "0") * 1_000_000_000n + BigInt((fraction + "000000000").slice(0, NANO_SCALE));
+  const nano = BigInt(whole || "0") * 1_000_000_000n + BigInt(`${fraction}000000000`.slice(0, NANO_SCALE));
   return negative ? -nano : nano;
 }
 
@@ -294,12 +294,14 @@ export class UsageItemRepository {
     );
   }
 
-  async markFailedByMeterEvent(meterEventId: number, reason: string): Promise<void> {
-    await executeRows(
+  /** Returns the ids of the items now failed (their `error_id`s). */
+  async markFailedByMeterEvent(meterEventId: number, reason: string): Promise<number[]> {
+    const rows = await executeRows<{ id: unknown }>(
       this.db,
       sql`update usage_items set status = 'failed', reason = ${reason}, attempts = attempts + 1, updated_at = now()
-          where meter_event_id = ${meterEventId}`,
+          where meter_event_id = ${meterEventId} returning id`,
     );
+    return rows.map((r) => toNumber(r.id));
   }
 
   /** failed → sending again: the same meter event, so the same identifier and value. */

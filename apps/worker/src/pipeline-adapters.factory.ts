@@ -1,0 +1,70 @@
+import type { AppConfig } from "@sparks/config";
+import { type Database, StripeAuditRepository } from "@sparks/db";
+import { createLangfuseReader, type LangfuseReader } from "@sparks/langfuse";
+import { RedisRateLimiter } from "@sparks/queues";
+import { createStripeClient, MeterEventSender } from "@sparks/stripe";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { StripePorts } from "./worker-deps";
+
+export interface PipelineAdapterOptions {
+  config: AppConfig;
+  database: Database;
+  connection: Redis;
+  /** BullMQ prefix; the rate budget key lives under it so tests never share a bucket. */
+  prefix: string;
+  logger: Logger;
+  /** Stripe per-call timeout (default: the client's 20 s). */
+  stripeTimeoutMs?: number;
+}
+
+/**
+ * Builds the outside adapters from config: the Langfuse reader and the Stripe meter-event
+ * sender, the latter behind the global STRIPE_MAX_RPS budget (a Redis token bucket shared by
+ * every worker process) and writing one audit row per call. Absent credentials: absent adapter.
+ */
+export function createPipelineAdapters(opts: PipelineAdapterOptions): {
+  langfuse?: LangfuseReader;
+  stripe?: StripePorts;
+} {
+  const { config } = opts;
+  const out: { langfuse?: LangfuseReader; stripe?: StripePorts } = {};
+  if (config.langfuse.publicKey && config.langfuse.secretKey) {
+    out.langfuse = createLangfuseReader({
+      baseUrl: config.langfuse.baseUrl,
+      publicKey: config.langfuse.publicKey,
+      secretKey: config.langfuse.secretKey,
+      api: config.langfuse.api,
+      onRetry: (info) => opts.logger.warn(info, "langfuse request retried"),
+    });
+  }
+  if (config.stripe.secretKey) {
+    const limiter = new RedisRateLimiter(opts.connection, {
+      key: `${opts.prefix}:stripe-rate-budget`,
+      ratePerSecond: config.stripe.maxRps,
+    });
+    const audit = new StripeAuditRepository(opts.database.db);
+    const stripe = createStripeClient({
+      secretKey: config.stripe.secretKey,
+      apiBase: config.stripe.apiBase,
+      ...(opts.stripeTimeoutMs === undefined ? {} : { timeoutMs: opts.stripeTimeoutMs }),
+    });
+    out.stripe = {
+      sender: new MeterEventSender(stripe, {
+        acquire: () => limiter.acquire(),
+        onCall: async (entry) => {
+          await audit.record({
+            operation: entry.operation,
+            identifier: entry.identifier,
+            request: entry.request,
+            response: { outcome: entry.outcome, request_id: entry.requestId },
+            statusCode: entry.statusCode,
+            durationMs: entry.durationMs,
+            error: entry.error,
+          });
+        },
+      }),
+    };
+  }
+  return out;
+}

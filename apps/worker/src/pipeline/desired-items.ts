@@ -1,0 +1,107 @@
+import {
+  type BillingConfig,
+  type DerivedUsage,
+  formatSparks,
+  isOlderThanStripeLimit,
+  isUsageCategory,
+  monthOf,
+  parseDecimal,
+  toNanoSparks,
+} from "@sparks/core";
+import type { CustomerRow, LedgerItemWrite, TierSegment } from "@sparks/db";
+
+/** Category stored for a bad `usage_category` value, which has no category of its own. */
+export const INVALID_CATEGORY = "invalid";
+
+export const TOO_OLD_REASON = "older than Stripe's 35-day limit for meter events: reported, not sent";
+
+export interface DesiredContext {
+  config: BillingConfig;
+  now: Date;
+  customers: ReadonlyMap<string, CustomerRow>;
+  tiers: ReadonlyMap<string, readonly TierSegment[]>;
+  syncRunId: string | null;
+}
+
+/** The tier in force at `at`: tier_history when it covers the moment, else the current tier. */
+export function tierAt(
+  customer: CustomerRow,
+  segments: readonly TierSegment[] | undefined,
+  at: Date,
+): string {
+  const t = at.getTime();
+  for (const s of segments ?? []) {
+    if (s.effectiveFrom.getTime() <= t && (s.effectiveTo === null || t < s.effectiveTo.getTime()))
+      return s.tier;
+  }
+  return customer.tier;
+}
+
+/** Amount at risk of a quarantined value, when it is at least a readable non-negative number. */
+function atRiskNano(category: string | null, raw: unknown, config: BillingConfig): bigint {
+  if (category === null || !isUsageCategory(category)) return 0n;
+  if (typeof raw !== "number" && typeof raw !== "string") return 0n;
+  const parsed = parseDecimal(raw);
+  if (!parsed.ok || parsed.val.coefficient < 0n) return 0n;
+  try {
+    return toNanoSparks(category, parsed.val, config);
+  } catch {
+    return 0n;
+  }
+}
+
+/**
+ * SPEC §2 applied to the ledger: the rows one trace should have (revision 0 view), with
+ * customer resolution, the tier at the trace's time, the 35-day rule and quarantine reasons.
+ */
+export function desiredItems(
+  derived: DerivedUsage,
+  occurredAt: Date,
+  ctx: DesiredContext,
+): LedgerItemWrite[] {
+  const ref = derived.customerRef;
+  const customer = ref === null ? undefined : ctx.customers.get(ref);
+  let traceReason: string | null = derived.traceProblem;
+  if (traceReason === null && customer === undefined) traceReason = `unknown customer '${ref ?? ""}'`;
+  const tier = customer ? tierAt(customer, ctx.tiers.get(customer.id), occurredAt) : null;
+  const tooOld = isOlderThanStripeLimit(occurredAt, ctx.now);
+  const base = {
+    traceId: derived.traceId,
+    quantityRevision: 0,
+    customerId: customer?.id ?? null,
+    customerRef: ref,
+    month: monthOf(occurredAt),
+    occurredAt,
+    costCenter: derived.costCenter,
+    tier,
+    tierHint: derived.tierHint,
+    syncRunId: ctx.syncRunId,
+  };
+  const rows: LedgerItemWrite[] = [];
+  for (const item of derived.items) {
+    const status = traceReason !== null ? "quarantined" : tooOld ? "unbillable" : "pending";
+    rows.push({
+      ...base,
+      usageCategory: item.category,
+      status,
+      quantity: item.quantity,
+      unit: item.unit,
+      rawValue: null,
+      exactSparks: formatSparks(item.nanoSparks),
+      reason: status === "quarantined" ? traceReason : status === "unbillable" ? TOO_OLD_REASON : null,
+    });
+  }
+  for (const q of derived.quarantined) {
+    rows.push({
+      ...base,
+      usageCategory: q.category ?? INVALID_CATEGORY,
+      status: "quarantined",
+      quantity: null,
+      unit: q.category ? ctx.config.rates[q.category].unit : null,
+      rawValue: q.rawValue === undefined ? null : q.rawValue,
+      exactSparks: formatSparks(atRiskNano(q.category, q.rawValue, ctx.config)),
+      reason: traceReason === null ? q.reason : `${traceReason}; ${q.reason}`,
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,121 @@
+import { deriveUsage } from "@sparks/core";
+import {
+  CustomerRepository,
+  type CustomerRow,
+  type LedgerItemWrite,
+  ObservationStagingRepository,
+  type StagedObservation,
+  TierHistoryRepository,
+  type TierSegment,
+  UsageItemRepository,
+} from "@sparks/db";
+import { desiredItems } from "../pipeline/desired-items";
+import { planLedger } from "../pipeline/ledger.planner";
+import { buildTraceInput, groupByTrace } from "../pipeline/trace-input.builder";
+import type { WorkerDeps } from "../worker-deps";
+
+export interface IngestCounts {
+  observations: number;
+  traces: number;
+  items_new: number;
+  items_updated: number;
+  quarantined: number;
+  corrections: number;
+  discrepancies: number;
+  unbillable: number;
+  tier_mismatches: number;
+}
+
+export function emptyCounts(): IngestCounts {
+  return {
+    observations: 0,
+    traces: 0,
+    items_new: 0,
+    items_updated: 0,
+    quarantined: 0,
+    corrections: 0,
+    discrepancies: 0,
+    unbillable: 0,
+    tier_mismatches: 0,
+  };
+}
+
+export function addCounts(into: IngestCounts, more: IngestCounts): void {
+  for (const key of Object.keys(into) as (keyof IngestCounts)[]) into[key] += more[key];
+}
+
+/** Customer and tier lookups cached for one sync run (they rarely change within one). */
+export class ResolutionCache {
+  private readonly customers = new Map<string, CustomerRow | null>();
+  private readonly tiers = new Map<string, TierSegment[]>();
+
+  async resolve(deps: WorkerDeps, refs: Iterable<string>) {
+    const missing = [...new Set(refs)].filter((r) => !this.customers.has(r));
+    if (missing.length > 0) {
+      const found = await new CustomerRepository(deps.database.db).findByReferences(missing);
+      for (const ref of missing) this.customers.set(ref, found.get(ref) ?? null);
+      const ids = [...new Set([...found.values()].map((c) => c.id))].filter((id) => !this.tiers.has(id));
+      const segments = await new TierHistoryRepository(deps.database.db).segmentsFor(ids);
+      for (const id of ids) this.tiers.set(id, segments.get(id) ?? []);
+    }
+    const customers = new Map<string, CustomerRow>();
+    for (const [ref, row] of this.customers) if (row) customers.set(ref, row);
+    return { customers, tiers: this.tiers };
+  }
+}
+
+/**
+ * Re-derives whole traces from their staged observations and applies the ledger rules in one
+ * transaction. Existing rows are locked in id order (as the push use-case does), so a trace is
+ * never re-decided while its items are being bound to a meter event.
+ */
+export async function ingestTraces(
+  deps: WorkerDeps,
+  traceIds: readonly string[],
+  syncRunId: string | null,
+  cache: ResolutionCache,
+  stagedRows?: readonly StagedObservation[],
+): Promise<IngestCounts> {
+  const counts = emptyCounts();
+  if (traceIds.length === 0) return counts;
+  const db = deps.database.db;
+  const staged = stagedRows ?? (await new ObservationStagingRepository(db).loadByTraceIds(traceIds));
+  const byTrace = groupByTrace(staged);
+  const derivations = [...byTrace].map(([traceId, rows]) => {
+    const input = buildTraceInput(traceId, rows);
+    return { input, derived: deriveUsage(input, deps.config.billing) };
+  });
+  const refs = derivations.flatMap((d) => (d.derived.customerRef ? [d.derived.customerRef] : []));
+  const { customers, tiers } = await cache.resolve(deps, refs);
+  const now = deps.now ? deps.now() : new Date();
+  const desired: LedgerItemWrite[] = [];
+  for (const { input, derived } of derivations) {
+    const rows = desiredItems(derived, input.timestamp, {
+      config: deps.config.billing,
+      now,
+      customers,
+      tiers,
+      syncRunId,
+    });
+    for (const row of rows) {
+      if (row.status === "quarantined") counts.quarantined++;
+      if (row.status === "unbillable") counts.unbillable++;
+      if (row.tierHint !== null && row.tier !== null && row.tierHint !== row.tier) counts.tier_mismatches++;
+      desired.push(row);
+    }
+  }
+  counts.traces = byTrace.size;
+  await db.transaction(async (tx) => {
+    const items = new UsageItemRepository(tx);
+    const existing = await items.lockByTraceIds([...byTrace.keys()]);
+    const plan = planLedger(existing, desired);
+    await items.deleteUnsent(plan.deletes);
+    await items.updateMany(plan.updates);
+    await items.insertMany(plan.inserts);
+    counts.items_new += plan.counts.itemsNew;
+    counts.items_updated += plan.counts.itemsUpdated;
+    counts.corrections += plan.counts.corrections;
+    counts.discrepancies += plan.counts.discrepancies;
+  });
+  return counts;
+}

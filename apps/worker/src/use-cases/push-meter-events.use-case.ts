@@ -1,0 +1,254 @@
+import {
+  allocateWholeSparks,
+  isOlderThanStripeLimit,
+  isUsageCategory,
+  type UsageCategory,
+} from "@sparks/core";
+import {
+  CustomerRepository,
+  type LedgerItem,
+  MeterEventRepository,
+  type MeterEventWrite,
+  type StoredMeterEvent,
+  type UsageGroup,
+  UsageItemRepository,
+} from "@sparks/db";
+import { PermanentJobError, RetryableJobError } from "@sparks/queues";
+import { aggregateIdentifier, meterEventIdentifier, meterEventName, StripeCallError } from "@sparks/stripe";
+import { TOO_OLD_REASON } from "../pipeline/desired-items";
+import type { WorkerDeps } from "../worker-deps";
+import { clock, sleep } from "./pipeline-context";
+import { waitForLock } from "./run-sync.use-case";
+
+/** Seconds of backlog (at STRIPE_MAX_RPS) beyond which `auto` aggregates. */
+const AUTO_AGGREGATE_BACKLOG_SECONDS = 60;
+
+export interface PushResult {
+  group: UsageGroup;
+  events: number;
+  aggregatedEvents: number;
+  duplicates: number;
+  failed: string[];
+  unbillable: number;
+}
+
+export function errorIdOf(itemId: number): string {
+  return `ui_${itemId}`;
+}
+
+function pushLockKey(group: UsageGroup): string {
+  // Per customer + meter, not per month: Stripe allows one concurrent call per customer per meter.
+  return `sparks:push:${group.customerId}:${group.category}`;
+}
+
+function byTimeThenId(a: LedgerItem, b: LedgerItem): number {
+  return a.occurredAt.getTime() - b.occurredAt.getTime() || a.id - b.id;
+}
+
+async function shouldAggregate(deps: WorkerDeps, pendingInGroup: number): Promise<boolean> {
+  const mode = deps.config.stripe.aggregation;
+  if (mode === "off" || pendingInGroup < 2) return false;
+  if (mode === "always") return true;
+  const backlog = await new UsageItemRepository(deps.database.db).countPending();
+  return backlog / deps.config.stripe.maxRps > AUTO_AGGREGATE_BACKLOG_SECONDS;
+}
+
+/**
+ * Decides the next batch of meter events for a group and persists them BEFORE any Stripe call:
+ * whole Sparks by the exact rule (core `allocateWholeSparks` over items in (occurred_at, id)
+ * order, continuing from what the group already allocated), identifiers 1:1 per item, or one
+ * aggregate whose items keep their own share and point to it. Returns the number of events.
+ */
+async function allocateBatch(
+  deps: WorkerDeps,
+  group: UsageGroup,
+  category: UsageCategory,
+  stripeCustomerId: string,
+  result: PushResult,
+): Promise<number> {
+  const opts = deps.pipeline ?? {};
+  const now = clock(deps);
+  return deps.database.db.transaction(async (tx) => {
+    const items = new UsageItemRepository(tx);
+    const events = new MeterEventRepository(tx);
+    const limit = Math.max(opts.pushBatch ?? 50, opts.aggregateBatch ?? 1_000);
+    const locked = await items.lockPendingOfGroup(group, limit);
+    if (locked.length === 0) return 0;
+    const tooOld = locked.filter((i) => isOlderThanStripeLimit(i.occurredAt, now));
+    await items.markUnbillable(
+      tooOld.map((i) => i.id),
+      TOO_OLD_REASON,
+    );
+    result.unbillable += tooOld.length;
+    let sendable = locked.filter((i) => !isOlderThanStripeLimit(i.occurredAt, now)).sort(byTimeThenId);
+    if (sendable.length === 0) return tooOld.length;
+    const aggregate = await shouldAggregate(deps, sendable.length);
+    if (!aggregate) sendable = sendable.slice(0, opts.pushBatch ?? 50);
+    const alreadySent = await events.alreadyAllocated(group);
+    const priorExact = await items.attachedExactNano(group);
+    const values = allocateWholeSparks(
+      sendable.map((i) => ({ exactNano: i.exactNano })),
+      alreadySent,
+      priorExact,
+    );
+    const eventName = meterEventName(deps.config.stripe.meterPrefix, category);
+    const base = {
+      customerId: group.customerId,
+      stripeCustomerId,
+      usageCategory: category,
+      eventName,
+      month: group.month,
+    };
+    let writes: MeterEventWrite[];
+    if (aggregate) {
+      const total = values.reduce((a, b) => a + b, 0n);
+      const last = sendable[sendable.length - 1] as LedgerItem;
+      writes = [
+        {
+          ...base,
+          identifier: aggregateIdentifier(
+            category,
+            sendable.map((i) => i.id),
+          ),
+          value: Number(total),
+          eventTimestamp: last.occurredAt,
+          aggregated: true,
+          itemCount: sendable.length,
+        },
+      ];
+    } else {
+      writes = sendable.map((item, i) => ({
+        ...base,
+        identifier: meterEventIdentifier({
+          traceId: item.traceId,
+          category,
+          revision: item.quantityRevision,
+        }),
+        value: Number(values[i] ?? 0n),
+        eventTimestamp: item.occurredAt,
+        aggregated: false,
+        itemCount: 1,
+      }));
+    }
+    const ids = await events.insertMany(writes);
+    await items.assign(
+      sendable.map((item, i) => {
+        const index = aggregate ? 0 : i;
+        return {
+          itemId: item.id,
+          meterEventId: ids[index] as number,
+          sentSparks: Number(values[i] ?? 0n),
+          identifier: (writes[index] as MeterEventWrite).identifier,
+        };
+      }),
+    );
+    if (aggregate) result.aggregatedEvents++;
+    return writes.length;
+  });
+}
+
+/**
+ * Sends one persisted meter event. Retryable failures are retried in-job a few times with
+ * exponential backoff and full jitter (honouring Retry-After), then handed to BullMQ's own
+ * backoff; the same identifier and value go out every time, and Stripe's duplicate answer
+ * counts as delivered. A permanent failure marks the event and its items `failed`.
+ */
+async function sendEvent(deps: WorkerDeps, event: StoredMeterEvent, result: PushResult): Promise<void> {
+  const sender = deps.stripe?.sender;
+  if (!sender) throw new PermanentJobError("Stripe is not configured (STRIPE_SECRET_KEY)");
+  const opts = deps.pipeline ?? {};
+  const maxInline = opts.inlineRetries ?? 4;
+  const base = opts.retryBaseMs ?? 200;
+  const db = deps.database.db;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const sent = await sender.send({
+        eventName: event.eventName,
+        stripeCustomerId: event.stripeCustomerId,
+        value: BigInt(event.value),
+        identifier: event.identifier,
+        timestamp: event.eventTimestamp,
+      });
+      await db.transaction(async (tx) => {
+        await new MeterEventRepository(tx).markSent(event.id, {
+          outcome: sent.outcome,
+          status: sent.statusCode,
+          request_id: sent.requestId ?? null,
+        });
+        await new UsageItemRepository(tx).markSentByMeterEvent(event.id);
+      });
+      result.events++;
+      if (sent.outcome === "duplicate") result.duplicates++;
+      return;
+    } catch (error) {
+      if (!(error instanceof StripeCallError)) throw error;
+      if (!error.retryable) {
+        const reason = `Stripe refused meter event ${event.identifier}: ${error.message}`;
+        const itemIds = await db.transaction(async (tx) => {
+          await new MeterEventRepository(tx).markFailed(event.id, reason);
+          return new UsageItemRepository(tx).markFailedByMeterEvent(event.id, reason);
+        });
+        result.failed.push(`[${itemIds.map(errorIdOf).join(", ")}] ${reason}`);
+        return;
+      }
+      await new MeterEventRepository(db).recordAttemptError(event.id, error.message);
+      if (attempt >= maxInline) {
+        throw new RetryableJobError(`${event.identifier}: ${error.message}`, {
+          cause: error,
+          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+        });
+      }
+      const backoff = Math.random() * base * 2 ** attempt;
+      await sleep(Math.min(Math.max(backoff, error.retryAfterMs ?? 0), 10_000));
+    }
+  }
+}
+
+/**
+ * The push job of one (customer, category, month) group: holds the (customer, meter) lock,
+ * first resends what was decided but not delivered (a crash or a flush may have interrupted
+ * it), then allocates and sends batch after batch until the group has nothing pending.
+ */
+export async function pushMeterEvents(deps: WorkerDeps, group: UsageGroup): Promise<PushResult> {
+  if (!isUsageCategory(group.category))
+    throw new PermanentJobError(`unknown usage category ${group.category}`);
+  const category = group.category;
+  const result: PushResult = {
+    group,
+    events: 0,
+    aggregatedEvents: 0,
+    duplicates: 0,
+    failed: [],
+    unbillable: 0,
+  };
+  const release = await waitForLock(deps, pushLockKey(group), deps.pipeline?.lockWaitMs ?? 30_000);
+  if (!release) throw new RetryableJobError(`push of ${pushLockKey(group)} is busy in another job`);
+  try {
+    const customer = await new CustomerRepository(deps.database.db).findById(group.customerId);
+    if (!customer) throw new PermanentJobError(`customer ${group.customerId} does not exist`);
+    const stripeCustomerId = customer.stripeCustomerId;
+    const meterEvents = new MeterEventRepository(deps.database.db);
+    for (;;) {
+      const pending = await meterEvents.pendingOfGroup(group);
+      if (pending.length > 0) {
+        for (const event of pending) await sendEvent(deps, event, result);
+        continue;
+      }
+      if (!stripeCustomerId) {
+        throw new PermanentJobError(
+          `customer ${group.customerId} has no Stripe customer yet; usage stays pending`,
+        );
+      }
+      const decided = await allocateBatch(deps, group, category, stripeCustomerId, result);
+      if (decided === 0) break;
+    }
+  } finally {
+    await release();
+  }
+  if (result.failed.length > 0) {
+    throw new PermanentJobError(
+      `${result.failed.length} meter event(s) failed permanently: ${result.failed.join(" | ")}`,
+    );
+  }
+  return result;
+}

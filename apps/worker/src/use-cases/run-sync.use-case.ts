@@ -1,0 +1,130 @@
+import { closedWindowEnd, monthOf, monthRange } from "@sparks/core";
+import {
+  MeterEventRepository,
+  ObservationStagingRepository,
+  type ReleaseLock,
+  SyncRunRepository,
+  tryAdvisoryLock,
+  UsageItemRepository,
+} from "@sparks/db";
+import { splitWindow } from "@sparks/langfuse";
+import { type JobPayload, PermanentJobError, RetryableJobError } from "@sparks/queues";
+import type { WorkerDeps } from "../worker-deps";
+import {
+  addCounts,
+  emptyCounts,
+  type IngestCounts,
+  ingestTraces,
+  ResolutionCache,
+} from "./ingest-traces.use-case";
+import { clock, enqueuePush, SYNC_LOCK_KEY, sleep, WATERMARK_NAME } from "./pipeline-context";
+
+const HOUR_MS = 3_600_000;
+
+export type SyncRequest = JobPayload<"syncUsage">;
+
+export interface SyncResult {
+  syncId: string;
+  status: "completed";
+  window: { from: Date; to: Date };
+  counts: IngestCounts & { push_jobs: number };
+}
+
+/** Waits for a lock up to `waitMs`, polling; null if it stayed taken. */
+export async function waitForLock(
+  deps: WorkerDeps,
+  key: string,
+  waitMs: number,
+): Promise<ReleaseLock | null> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const release = await tryAdvisoryLock(deps.database, key);
+    if (release || Date.now() >= deadline) return release;
+    await sleep(100 + Math.random() * 150);
+  }
+}
+
+/**
+ * The window a sync reads: closed windows only (ending at now − LANGFUSE_LAG). Without an
+ * explicit `from`, it re-scans from the watermark minus the lag, so observations ingested
+ * late by Langfuse are read again (and staged idempotently), or starts at the current UTC
+ * month on a fresh install.
+ */
+export async function resolveWindow(
+  deps: WorkerDeps,
+  request: SyncRequest,
+): Promise<{ from: Date; to: Date }> {
+  const now = clock(deps);
+  const lag = deps.config.langfuse.lagSeconds;
+  const closedEnd = closedWindowEnd(now, lag);
+  const requestedTo = request.to ? new Date(request.to) : closedEnd;
+  const to = requestedTo.getTime() > closedEnd.getTime() ? closedEnd : requestedTo;
+  let from: Date;
+  if (request.from) from = new Date(request.from);
+  else {
+    const watermark = await new SyncRunRepository(deps.database.db).watermark(WATERMARK_NAME);
+    from = watermark ? new Date(watermark.getTime() - lag * 1000) : monthRange(monthOf(now)).start;
+  }
+  return { from: from.getTime() > to.getTime() ? to : from, to };
+}
+
+/**
+ * One sync run: read closed windows chunk by chunk, stage each page, re-derive the touched
+ * traces, write the ledger, save progress, move the watermark, then sweep: a push job for every
+ * group with work left (so a Redis flush is healed by the next sync). Only one sync runs at a
+ * time (a Postgres advisory lock that dies with its connection).
+ */
+export async function runSync(deps: WorkerDeps, request: SyncRequest): Promise<SyncResult> {
+  const reader = deps.langfuse;
+  if (!reader)
+    throw new PermanentJobError("Langfuse is not configured (LANGFUSE_PUBLIC_KEY / LANGFUSE_SECRET_KEY)");
+  const db = deps.database.db;
+  const runs = new SyncRunRepository(db);
+  const trigger = request.trigger === "month-close" ? "month-close" : request.trigger;
+  await runs.ensure({ id: request.syncId, trigger, customerId: request.customerId });
+  const release = await waitForLock(deps, SYNC_LOCK_KEY, deps.pipeline?.lockWaitMs ?? 30_000);
+  if (!release) throw new RetryableJobError("another sync is running; this one waits its turn");
+  const counts = emptyCounts();
+  try {
+    const window = await resolveWindow(deps, request);
+    await runs.start(request.syncId, window.from, window.to);
+    const staging = new ObservationStagingRepository(db);
+    const cache = new ResolutionCache();
+    const chunks = splitWindow(window.from, window.to, deps.pipeline?.chunkMs ?? HOUR_MS);
+    for (const chunk of chunks) {
+      for await (const page of reader.readWindow(chunk)) {
+        await staging.stage(page);
+        const traceIds = [...new Set(page.map((r) => r.traceId))];
+        await runs.addTraces(request.syncId, traceIds);
+        const pageCounts = await ingestTraces(deps, traceIds, request.syncId, cache);
+        pageCounts.observations = page.length;
+        addCounts(counts, pageCounts);
+        await runs.saveProgress(request.syncId, { ...counts });
+      }
+    }
+    if (!request.from || (await runs.watermark(WATERMARK_NAME)) === null) {
+      await runs.advanceWatermark(WATERMARK_NAME, window.to);
+    }
+    const pushJobs = await sweep(deps, request.customerId);
+    const final = { ...counts, push_jobs: pushJobs };
+    await runs.finish(request.syncId, "completed", final, null);
+    deps.logger.info({ syncId: request.syncId, counts: final }, "sync completed");
+    return { syncId: request.syncId, status: "completed", window, counts: final };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    await runs.finish(request.syncId, "failed", { ...counts }, message).catch(() => undefined);
+    throw error;
+  } finally {
+    await release();
+  }
+}
+
+/** Enqueues a push job for every group that still has something to send. */
+export async function sweep(deps: WorkerDeps, customerId: string | null = null): Promise<number> {
+  const db = deps.database.db;
+  const groups = [
+    ...(await new UsageItemRepository(db).groupsWithWork(customerId)),
+    ...(await new MeterEventRepository(db).groupsWithPendingEvents()),
+  ];
+  return enqueuePush(deps, groups);
+}
