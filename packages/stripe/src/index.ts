@@ -35,3 +35,19 @@ export {
 } from "./stripe-client.factory";
 export { type ClassifiedStripeError, classifyStripeError, parseRetryAfter } from "./stripe-error.classifier";
 export { formatSetupReport } from "./stripe-setup.report";
+export {
+  DISCOUNT_METADATA_KEY,
+  HOLD_METADATA_KEY,
+  type InvoiceState,
+  InvoiceService,
+  type SubscriptionState,
+  tierFromLookupKey,
+} from "./invoice.service";
+export {
+  type VerifiedWebhookEvent,
+  type VerifyWebhookOptions,
+  verifyStripeWebhook,
+  WEBHOOK_TOLERANCE_SECONDS,
+  type WebhookRejection,
+  WebhookVerificationError,
+} from "./webhook.verifier";
