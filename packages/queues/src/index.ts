@@ -12,3 +12,9 @@ export { QueueService, type QueueServiceOptions } from "./queue.service";
 export { createQueueWorker, type JobHandler, type QueueWorkerOptions } from "./queue-worker";
 export { createRedisConnection, pingRedis, type RedisRole } from "./redis-connection";
 export { RedisRateLimiter, type RedisRateLimiterOptions } from "./redis-rate-limiter";
+export {
+  type MonthTotal,
+  USAGE_COUNTER_TTL_SECONDS,
+  UsageCounters,
+  type UsageCountersOptions,
+} from "./usage-counters";

@@ -1,3 +1,20 @@
+export {
+  AUTH0_USER_METADATA_KEY,
+  type FindOrCreateCustomerInput,
+  idempotencyKey,
+  SPARKS_CUSTOMER_METADATA_KEY,
+  type StripeCustomerRef,
+  StripeCustomerService,
+  stripeCall,
+} from "./customer.service";
+export {
+  DISCOUNT_METADATA_KEY,
+  HOLD_METADATA_KEY,
+  InvoiceService,
+  type InvoiceState,
+  type SubscriptionState,
+  tierFromLookupKey,
+} from "./invoice.service";
 export type {
   MeterEventInput,
   MeterEventOutcome,
@@ -36,13 +53,14 @@ export {
 export { type ClassifiedStripeError, classifyStripeError, parseRetryAfter } from "./stripe-error.classifier";
 export { formatSetupReport } from "./stripe-setup.report";
 export {
-  DISCOUNT_METADATA_KEY,
-  HOLD_METADATA_KEY,
-  type InvoiceState,
-  InvoiceService,
-  type SubscriptionState,
-  tierFromLookupKey,
-} from "./invoice.service";
+  type CreateTierSubscriptionInput,
+  StripeSubscriptionService,
+  type SubscriptionItemSummary,
+  type SubscriptionSummary,
+  TIER_METADATA_KEY,
+  type TierPrice,
+  type TierPrices,
+} from "./subscription.service";
 export {
   type VerifiedWebhookEvent,
   type VerifyWebhookOptions,

@@ -1,6 +1,21 @@
-import { eq, inArray, or } from "drizzle-orm";
+import { eq, inArray, or, sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
-import { type CustomerRow, customers, type NewCustomerRow } from "../schema/customers.schema";
+import {
+  type CustomerRow,
+  type CustomerTier,
+  customers,
+  type NewCustomerRow,
+} from "../schema/customers.schema";
+
+/** What a signup links: an Auth0 user to a Stripe customer and subscription. */
+export interface SignupLink {
+  id: string;
+  auth0UserId: string;
+  stripeCustomerId: string;
+  stripeSubscriptionId: string;
+  email: string | null;
+  name: string | null;
+}
 
 /**
  * Reads and writes the `customers` table. SPEC §5: wherever a customer is named, the name may
@@ -55,5 +70,43 @@ export class CustomerRepository {
     const [created] = await this.db.insert(customers).values(row).returning();
     if (!created) throw new Error("insert into customers returned no row");
     return created;
+  }
+
+  /**
+   * Stores a signup's mapping: inserts the customer, or completes the row that already names
+   * this Auth0 user (created by an operator, or by an earlier attempt). The tier is not
+   * touched on an existing row; email and name only fill what is missing.
+   */
+  async upsertSignup(link: SignupLink): Promise<CustomerRow> {
+    const [row] = await this.db
+      .insert(customers)
+      .values({ ...link, tier: "free" })
+      .onConflictDoUpdate({
+        target: customers.auth0UserId,
+        set: {
+          stripeCustomerId: link.stripeCustomerId,
+          stripeSubscriptionId: link.stripeSubscriptionId,
+          email: sql`coalesce(${customers.email}, excluded.email)`,
+          name: sql`coalesce(${customers.name}, excluded.name)`,
+          updatedAt: new Date(),
+        },
+      })
+      .returning();
+    if (!row) throw new Error("upsert into customers returned no row");
+    return row;
+  }
+
+  /**
+   * Sets the tier; `customQuota` undefined leaves the enterprise quota as it is, null clears it
+   * (back to the tier's quota).
+   */
+  async updateTier(id: string, tier: CustomerTier, customQuota?: number | null): Promise<CustomerRow> {
+    const [row] = await this.db
+      .update(customers)
+      .set(customQuota === undefined ? { tier } : { tier, customQuota })
+      .where(eq(customers.id, id))
+      .returning();
+    if (!row) throw new Error(`customer ${id} vanished while changing its tier`);
+    return row;
   }
 }
