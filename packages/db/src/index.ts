@@ -38,3 +38,11 @@ export {
 export * as schema from "./schema";
 export * from "./schema";
 export { UnexpectedQueryResultError } from "./unexpected-query-result.error";
+export {
+  type CategoryTotal,
+  type CostCenterTotal,
+  type PeriodLedger,
+  type ReportItem,
+  UsageReportRepository,
+} from "./repositories/usage-report.repository";
+export { WebhookEventRepository, type WebhookEventWrite } from "./repositories/webhook-event.repository";
