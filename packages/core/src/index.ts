@@ -76,3 +76,12 @@ export {
   overSent,
   type SendState,
 } from "./whole-sparks.rounding";
+export {
+  discountCents,
+  type MonthTierSegment,
+  monthTierSegments,
+  priceTierSegments,
+  type SegmentSparks,
+  type SegmentsPrice,
+  type TierPeriod,
+} from "./usage-report.pricing";
