@@ -153,7 +153,19 @@ async function allocateBatch(
  * backoff; the same identifier and value go out every time, and Stripe's duplicate answer
  * counts as delivered. A permanent failure marks the event and its items `failed`.
  */
-async function sendEvent(deps: WorkerDeps, event: StoredMeterEvent, result: PushResult): Promise<void> {
+async function sendEvent(
+  deps: WorkerDeps,
+  decided: StoredMeterEvent,
+  stripeCustomerId: string | null,
+  result: PushResult,
+): Promise<void> {
+  let event = decided;
+  if (stripeCustomerId !== null && stripeCustomerId !== decided.stripeCustomerId) {
+    // Value and identifier are fixed; only where the customer lives in Stripe may have changed
+    // (an operator re-linked it), which is what a retry after such a failure needs.
+    await new MeterEventRepository(deps.database.db).setStripeCustomer(decided.id, stripeCustomerId);
+    event = { ...decided, stripeCustomerId };
+  }
   const sender = deps.stripe?.sender;
   if (!sender) throw new PermanentJobError("Stripe is not configured (STRIPE_SECRET_KEY)");
   const opts = deps.pipeline ?? {};
@@ -231,7 +243,7 @@ export async function pushMeterEvents(deps: WorkerDeps, group: UsageGroup): Prom
     for (;;) {
       const pending = await meterEvents.pendingOfGroup(group);
       if (pending.length > 0) {
-        for (const event of pending) await sendEvent(deps, event, result);
+        for (const event of pending) await sendEvent(deps, event, stripeCustomerId, result);
         continue;
       }
       if (!stripeCustomerId) {

@@ -73,6 +73,37 @@ export class CustomerRepository {
   }
 
   /**
+   * The customer of an Auth0 user, inserted (tier free, no Stripe ids yet) if there is none.
+   * Committed before any Stripe call, so the Sparks id is stable across retries of a signup and
+   * can go into Stripe metadata and idempotency keys. Safe under concurrency: the unique
+   * auth0_user_id makes the loser of a race read the winner's row.
+   */
+  async insertOrGetByAuth0UserId(input: {
+    auth0UserId: string;
+    email?: string | null;
+    name?: string | null;
+  }): Promise<CustomerRow> {
+    const [inserted] = await this.db
+      .insert(customers)
+      .values({ auth0UserId: input.auth0UserId, email: input.email ?? null, name: input.name ?? null })
+      .onConflictDoNothing({ target: customers.auth0UserId })
+      .returning();
+    if (inserted) return inserted;
+    const existing = await this.findByAuth0UserId(input.auth0UserId);
+    if (!existing) throw new Error(`customer of ${input.auth0UserId} vanished during signup`);
+    return existing;
+  }
+
+  /**
+   * Waits for a transaction-scoped advisory lock on `key` (released at commit or rollback), so
+   * concurrent requests about one customer run one after the other, across processes.
+   * Only meaningful inside `db.transaction(...)`.
+   */
+  async lockTransaction(key: string): Promise<void> {
+    await this.db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
+  }
+
+  /**
    * Stores a signup's mapping: inserts the customer, or completes the row that already names
    * this Auth0 user (created by an operator, or by an earlier attempt). The tier is not
    * touched on an existing row; email and name only fill what is missing.

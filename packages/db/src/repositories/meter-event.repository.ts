@@ -119,6 +119,14 @@ export class MeterEventRepository {
     );
   }
 
+  /** The customer's Stripe customer was replaced (e.g. re-created after a deletion). */
+  async setStripeCustomer(id: number, stripeCustomerId: string): Promise<void> {
+    await executeRows(
+      this.db,
+      sql`update meter_events set stripe_customer_id = ${stripeCustomerId} where id = ${id}`,
+    );
+  }
+
   async recordAttemptError(id: number, error: string): Promise<void> {
     await executeRows(
       this.db,

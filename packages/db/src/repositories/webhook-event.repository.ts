@@ -67,6 +67,8 @@ export class WebhookEventRepository {
     await this.db
       .update(webhookEvents)
       .set(final ? { status: "failed", error } : { error })
-      .where(and(eq(webhookEvents.stripeEventId, stripeEventId), sql`${webhookEvents.status} <> 'processed'`));
+      .where(
+        and(eq(webhookEvents.stripeEventId, stripeEventId), sql`${webhookEvents.status} <> 'processed'`),
+      );
   }
 }
