@@ -9,7 +9,14 @@ import {
   subtractDecimal,
 } from "./decimal.math";
 import { monthRange } from "./month.period";
-import { formatCents, formatSparks, formatUsdExact, roundUsdToCents, sparksToUsd, wholeSparks } from "./sparks.money";
+import {
+  formatCents,
+  formatSparks,
+  formatUsdExact,
+  roundUsdToCents,
+  sparksToUsd,
+  wholeSparks,
+} from "./sparks.money";
 import type { TierName } from "./tier.constants";
 import { discountFor } from "./volume-discount.pricing";
 
@@ -43,7 +50,9 @@ export function monthTierSegments(
     .filter((h) => h.from < end && (h.to === null || h.to > start));
   if (inMonth.length === 0) {
     // The tier in force before the month (the latest entry that began earlier) still holds.
-    const before = [...history].filter((h) => h.from < start).sort((a, b) => b.from.getTime() - a.from.getTime());
+    const before = [...history]
+      .filter((h) => h.from < start)
+      .sort((a, b) => b.from.getTime() - a.from.getTime());
     return [{ tier: before[0]?.tier ?? currentTier, from: start, to: end }];
   }
   const segments: MonthTierSegment[] = [];
@@ -104,7 +113,9 @@ export function priceTierSegments(
       gross = addDecimal(gross, sparksToUsd(s.sparksNano, rate.val));
     }
   }
-  const choice = anyPriced ? discountFor(wholeSparks(totalNano), config.discounts) : { percent: "0", step: null };
+  const choice = anyPriced
+    ? discountFor(wholeSparks(totalNano), config.discounts)
+    : { percent: "0", step: null };
   const percent = parseDecimal(choice.percent);
   const discount = percent.ok
     ? multiplyDecimal(gross, { ...percent.val, exponent: percent.val.exponent - 2 })

@@ -1,10 +1,4 @@
-import {
-  isTierName,
-  TIER_NAMES,
-  type TierName,
-  USAGE_CATEGORIES,
-  type UsageCategory,
-} from "@sparks/core";
+import { isTierName, TIER_NAMES, type TierName, USAGE_CATEGORIES, type UsageCategory } from "@sparks/core";
 import type Stripe from "stripe";
 import { meterEventName, priceLookupKey } from "./stripe.naming";
 import { StripeCallError } from "./stripe-call.error";
@@ -51,7 +45,11 @@ async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     const classified = classifyStripeError(e, operation);
     if (classified.kind === "error") throw classified.error;
-    throw new StripeCallError(`${operation}: unexpected duplicate answer`, { retryable: false }, { cause: e });
+    throw new StripeCallError(
+      `${operation}: unexpected duplicate answer`,
+      { retryable: false },
+      { cause: e },
+    );
   }
 }
 
@@ -123,7 +121,8 @@ export class InvoiceService {
     return call("invoices.listLineItems", async () => {
       let total = 0n;
       for await (const line of this.stripe.invoices.listLineItems(invoiceId, { limit: 100 })) {
-        if (line.parent?.type === "subscription_item_details" && line.amount > 0) total += BigInt(line.amount);
+        if (line.parent?.type === "subscription_item_details" && line.amount > 0)
+          total += BigInt(line.amount);
       }
       return total;
     });

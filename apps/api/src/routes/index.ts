@@ -4,6 +4,8 @@ import { docsRoutes } from "./docs.routes";
 import { healthRoutes } from "./health.routes";
 import { meRoutes } from "./me.routes";
 import { metricsRoutes } from "./metrics.routes";
+import { stripeWebhookRoutes } from "./stripe-webhook.routes";
+import { usageReportRoutes } from "./usage-report.routes";
 
 /**
  * Every route plugin, one file per feature. A new feature adds its file and one line here;
@@ -14,4 +16,6 @@ export async function registerRoutes(app: FastifyInstance, options: RoutePluginO
   await app.register(docsRoutes, options);
   await app.register(metricsRoutes, options);
   await app.register(meRoutes, options);
+  await app.register(stripeWebhookRoutes, options);
+  await app.register(usageReportRoutes, options);
 }

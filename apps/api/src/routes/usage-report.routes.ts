@@ -1,0 +1,66 @@
+import { Readable } from "node:stream";
+import { parseMonth } from "@sparks/core";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { RoutePluginOptions } from "../api-deps";
+import { resolveCustomerScope } from "../auth/customer-scope";
+import { BadRequestError } from "../errors/http-errors";
+import { csvLines } from "../use-cases/usage-report.csv";
+import { UsageReportUseCase } from "../use-cases/usage-report.use-case";
+
+const query = z.object({
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "must be YYYY-MM (a UTC calendar month)"),
+  customer_id: z.string().min(1).optional(),
+  detail: z.enum(["items"]).optional(),
+  format: z.enum(["json", "csv"]).default("json"),
+  page: z.coerce.number().int().min(1).default(1),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/**
+ * SPEC §4 `GET /usage/report`: a customer reads its own month, an admin any customer's.
+ * `?detail=items` pages through the ledger items behind the numbers (with their Langfuse
+ * trace ids and meter-event identifiers); `?format=csv` streams every item as CSV.
+ */
+export const usageReportRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
+  const reports = new UsageReportUseCase(deps.database.db, deps.config);
+
+  app.get(
+    "/usage/report",
+    {
+      config: { auth: "customer" },
+      schema: {
+        tags: ["usage"],
+        summary: "Monthly usage report: Sparks, USD, discount, tier segments, quota, cost centers",
+        querystring: query,
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const month = parseMonth(q.month);
+      if (!month.ok) throw new BadRequestError(`month: ${month.err.message}`);
+      const scope = await resolveCustomerScope(request, q.customer_id);
+
+      if (q.format === "csv") {
+        const filename = `sparks-usage-${scope.customerId}-${month.val}.csv`.replace(/[^A-Za-z0-9_.-]/g, "_");
+        reply
+          .header("content-type", "text/csv; charset=utf-8")
+          .header("content-disposition", `attachment; filename="${filename}"`);
+        return reply.send(Readable.from(csvLines(reports.allItems(scope.customerId, month.val))));
+      }
+      if (q.detail === "items") {
+        const page = await reports.items(scope.customerId, month.val, q.page, q.limit);
+        return {
+          customer_id: scope.customerId,
+          month: month.val,
+          page: q.page,
+          limit: q.limit,
+          total: page.total,
+          pages: Math.ceil(page.total / q.limit),
+          items: page.items,
+        };
+      }
+      return reports.build(scope.customerId, month.val);
+    },
+  );
+};

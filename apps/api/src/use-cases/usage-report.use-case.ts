@@ -1,0 +1,250 @@
+import type { AppConfig } from "@sparks/config";
+import {
+  evaluateQuota,
+  formatSparks,
+  isTierName,
+  isUsageCategory,
+  monthRange,
+  monthTierSegments,
+  priceTierSegments,
+  type TierName,
+  type TierPeriod,
+  USAGE_CATEGORIES,
+  wholeSparks,
+} from "@sparks/core";
+import {
+  CustomerRepository,
+  type ReportItem,
+  type SparksDb,
+  TierHistoryRepository,
+  UsageReportRepository,
+} from "@sparks/db";
+import { NotFoundError } from "../errors/http-errors";
+
+export interface UsageReportCategory {
+  category: string;
+  quantity: string;
+  unit: string | null;
+  sparks: string;
+  /** floor(sparks): the most Stripe may be told (SPEC §1). */
+  whole_sparks: string;
+  /** What Stripe acknowledged (sent meter events) for this category and month. */
+  sent_sparks: string;
+  items: number;
+}
+
+export interface UsageReport {
+  customer_id: string;
+  month: string;
+  period: { start: string; end: string };
+  closed: boolean;
+  month_status: string;
+  tier: TierName;
+  status: string;
+  pause_reason: string | null;
+  tier_segments: Array<{ tier: TierName; from: string; to: string; sparks: string }>;
+  categories: UsageReportCategory[];
+  total_sparks: string;
+  total_sent_sparks: string;
+  discount: { percent: string; step: { over: number; percent: string } | null };
+  usd: {
+    rate: string;
+    gross: string;
+    discount: string;
+    net: string;
+    display: { gross: string; discount: string; net: string };
+  };
+  quota: { limit: number | null; used: number; remaining: number | null };
+  cost_centers: Array<{ cost_center: string; sparks: string; items: number }>;
+  not_billed: { quarantined: number; unbillable: number };
+}
+
+export interface ReportItemView {
+  item_id: number;
+  trace_id: string;
+  occurred_at: string;
+  category: string;
+  revision: number;
+  quantity: string | null;
+  unit: string | null;
+  sparks: string;
+  sent_sparks: number;
+  sent: boolean;
+  status: string;
+  meter_event_identifier: string | null;
+  cost_center: string;
+  tier: string | null;
+  reason: string | null;
+}
+
+export function toItemView(item: ReportItem): ReportItemView {
+  return {
+    item_id: item.id,
+    trace_id: item.traceId,
+    occurred_at: item.occurredAt.toISOString(),
+    category: item.category,
+    revision: item.quantityRevision,
+    quantity: item.quantity,
+    unit: item.unit,
+    sparks: formatSparks(item.exactNano),
+    sent_sparks: item.sentSparks,
+    sent: item.status === "sent",
+    status: item.status,
+    meter_event_identifier: item.meterEventIdentifier,
+    cost_center: item.costCenter,
+    tier: item.tier,
+    reason: item.reason,
+  };
+}
+
+/**
+ * The monthly report of SPEC §4 from the ledger: exact Sparks per category and cost center,
+ * what Stripe was told, tier segments (tier history ∩ month), USD through core pricing, and
+ * quota used from the same ledger totals (the report is the auditable view; `/quota` reads
+ * the Redis counters).
+ */
+export class UsageReportUseCase {
+  private readonly report: UsageReportRepository;
+  private readonly customers: CustomerRepository;
+  private readonly tiers: TierHistoryRepository;
+
+  constructor(
+    db: SparksDb,
+    private readonly config: AppConfig,
+  ) {
+    this.report = new UsageReportRepository(db);
+    this.customers = new CustomerRepository(db);
+    this.tiers = new TierHistoryRepository(db);
+  }
+
+  async build(customerId: string, month: string): Promise<UsageReport> {
+    const customer = await this.customers.findById(customerId);
+    if (!customer) throw new NotFoundError(`customer_id: no customer ${customerId}`, "customer_not_found");
+    const tier: TierName = isTierName(customer.tier) ? customer.tier : "free";
+    const { start, end } = monthRange(month);
+    const billing = this.config.billing;
+
+    const [categoryRows, sent, costCenters, counts, monthStatus, history] = await Promise.all([
+      this.report.categoryTotals(customerId, month),
+      this.report.sentByCategory(customerId, month),
+      this.report.costCenterTotals(customerId, month),
+      this.report.statusCounts(customerId, month),
+      this.report.monthStatus(month),
+      this.tiers.segmentsFor([customerId]),
+    ]);
+
+    const periods: TierPeriod[] = (history.get(customerId) ?? []).flatMap((h) =>
+      isTierName(h.tier) ? [{ tier: h.tier, from: h.effectiveFrom, to: h.effectiveTo }] : [],
+    );
+    const segments = monthTierSegments(periods, month, tier);
+    const segmentSparks = await Promise.all(
+      segments.map(async (s) => ({
+        ...s,
+        sparksNano: await this.report.exactBetween(customerId, s.from, s.to),
+      })),
+    );
+
+    const byCategory = new Map(categoryRows.map((c) => [c.category, c]));
+    const categoryNames = [
+      ...USAGE_CATEGORIES,
+      ...categoryRows.map((c) => c.category).filter((c) => !isUsageCategory(c)),
+    ];
+    const categories: UsageReportCategory[] = categoryNames.map((name) => {
+      const row = byCategory.get(name);
+      const exact = row?.exactNano ?? 0n;
+      return {
+        category: name,
+        quantity: row?.quantity ?? "0",
+        unit: row?.unit ?? (isUsageCategory(name) ? billing.rates[name].unit : null),
+        sparks: formatSparks(exact),
+        whole_sparks: wholeSparks(exact).toString(),
+        sent_sparks: (sent.get(name) ?? 0n).toString(),
+        items: row?.items ?? 0,
+      };
+    });
+    const totalNano = categoryRows.reduce((sum, c) => sum + c.exactNano, 0n);
+    const totalSent = [...sent.values()].reduce((sum, v) => sum + v, 0n);
+
+    const rate =
+      tier === "enterprise" && customer.negotiatedRate ? customer.negotiatedRate : billing.sparkRateUsd;
+    // Segments priced on their own Sparks; the discount is chosen on the month's total, which
+    // equals the segments' sum because segments cover the month without overlap.
+    const price = priceTierSegments(
+      segmentSparks.map((s) => ({ tier: s.tier, sparksNano: s.sparksNano })),
+      billing,
+      rate,
+    );
+    const used = wholeSparks(totalNano < 0n ? 0n : totalNano);
+    const quota = evaluateQuota({
+      tier,
+      usedSparks: used,
+      ...(customer.customQuota === null ? {} : { customQuota: customer.customQuota }),
+      paused: customer.pauseReason === "payment_failed" ? "payment_failed" : null,
+      config: billing,
+    });
+
+    return {
+      customer_id: customerId,
+      month,
+      period: { start: start.toISOString(), end: end.toISOString() },
+      closed: monthStatus === "closed",
+      month_status: monthStatus,
+      tier,
+      status: customer.status,
+      pause_reason: customer.pauseReason,
+      tier_segments: segmentSparks.map((s) => ({
+        tier: s.tier,
+        from: s.from.toISOString(),
+        to: s.to.toISOString(),
+        sparks: formatSparks(s.sparksNano),
+      })),
+      categories,
+      total_sparks: formatSparks(totalNano),
+      total_sent_sparks: totalSent.toString(),
+      discount: { percent: price.discountPercent, step: price.discountStep },
+      usd: {
+        rate,
+        gross: price.grossUsd,
+        discount: price.discountUsd,
+        net: price.netUsd,
+        display: {
+          gross: price.display.grossUsd,
+          discount: price.display.discountUsd,
+          net: price.display.netUsd,
+        },
+      },
+      quota: { limit: quota.limit, used: quota.used, remaining: quota.remaining },
+      cost_centers: costCenters.map((c) => ({
+        cost_center: c.costCenter,
+        sparks: formatSparks(c.exactNano),
+        items: c.items,
+      })),
+      not_billed: { quarantined: counts.quarantined ?? 0, unbillable: counts.unbillable ?? 0 },
+    };
+  }
+
+  async items(
+    customerId: string,
+    month: string,
+    page: number,
+    limit: number,
+  ): Promise<{ total: number; items: ReportItemView[] }> {
+    const [total, items] = await Promise.all([
+      this.report.countItems(customerId, month),
+      this.report.listItems(customerId, month, (page - 1) * limit, limit),
+    ]);
+    return { total, items: items.map(toItemView) };
+  }
+
+  /** Every item of the month, fetched in keyset batches so an export never holds it all. */
+  async *allItems(customerId: string, month: string, batch = 1_000): AsyncGenerator<ReportItemView> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.report.itemsAfter(customerId, month, after, batch);
+      for (const row of rows) yield toItemView(row);
+      const last = rows[rows.length - 1];
+      if (!last || rows.length < batch) return;
+      after = last.id;
+    }
+  }
+}
