@@ -15,6 +15,8 @@ export interface PipelineOptions {
   /** Items decided per push round: 1:1 (default 50) and aggregated (default 1,000). */
   pushBatch?: number;
   aggregateBatch?: number;
+  /** `auto` aggregation starts when the 1:1 backlog exceeds this many seconds at STRIPE_MAX_RPS (default 60). */
+  aggregateAfterSeconds?: number;
   /** How long a job waits for the sync / group lock before handing back to BullMQ (default 30 s). */
   lockWaitMs?: number;
   /** In-job retries of one Stripe call on a retryable error before BullMQ's backoff takes over (default 4). */

@@ -20,7 +20,7 @@ import type { WorkerDeps } from "../worker-deps";
 import { clock, sleep } from "./pipeline-context";
 import { waitForLock } from "./run-sync.use-case";
 
-/** Seconds of backlog (at STRIPE_MAX_RPS) beyond which `auto` aggregates. */
+/** Seconds of backlog (at STRIPE_MAX_RPS) beyond which `auto` aggregates, unless configured. */
 const AUTO_AGGREGATE_BACKLOG_SECONDS = 60;
 
 export interface PushResult {
@@ -50,7 +50,10 @@ async function shouldAggregate(deps: WorkerDeps, pendingInGroup: number): Promis
   if (mode === "off" || pendingInGroup < 2) return false;
   if (mode === "always") return true;
   const backlog = await new UsageItemRepository(deps.database.db).countPending();
-  return backlog / deps.config.stripe.maxRps > AUTO_AGGREGATE_BACKLOG_SECONDS;
+  return (
+    backlog / deps.config.stripe.maxRps >
+    (deps.pipeline?.aggregateAfterSeconds ?? AUTO_AGGREGATE_BACKLOG_SECONDS)
+  );
 }
 
 /**
