@@ -6,3 +6,5 @@ export {
   type TestDatabaseOptions,
 } from "./test-database";
 export { createTestRedis, TEST_REDIS_URL } from "./test-redis";
+export { createTestSlack, type SlackPost, type TestSlack } from "./test-slack";
+export { createTestSmtp, type SmtpMessage, type TestSmtp } from "./test-smtp";
