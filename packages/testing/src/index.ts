@@ -1,5 +1,10 @@
 export { createTestAuth0, type MintTokenOptions, type TestAuth0 } from "./test-auth0";
 export {
+  createTestAuth0Management,
+  type ManagementRequest,
+  type TestAuth0Management,
+} from "./test-auth0-management";
+export {
   createTestDatabase,
   TEST_DATABASE_URL,
   type TestDatabase,

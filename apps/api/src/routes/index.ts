@@ -1,10 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import type { RoutePluginOptions } from "../api-deps";
+import { auth0SignupRoutes } from "./auth0-signup.routes";
 import { docsRoutes } from "./docs.routes";
 import { healthRoutes } from "./health.routes";
 import { meRoutes } from "./me.routes";
 import { metricsRoutes } from "./metrics.routes";
+import { quotaRoutes } from "./quota.routes";
 import { stripeWebhookRoutes } from "./stripe-webhook.routes";
+import { subscriptionsRoutes } from "./subscriptions.routes";
 import { usageReportRoutes } from "./usage-report.routes";
 
 /**
@@ -16,6 +19,9 @@ export async function registerRoutes(app: FastifyInstance, options: RoutePluginO
   await app.register(docsRoutes, options);
   await app.register(metricsRoutes, options);
   await app.register(meRoutes, options);
+  await app.register(auth0SignupRoutes, options);
+  await app.register(subscriptionsRoutes, options);
+  await app.register(quotaRoutes, options);
   await app.register(stripeWebhookRoutes, options);
   await app.register(usageReportRoutes, options);
 }
