@@ -1,5 +1,6 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
+import { type CustomerRow, type CustomerTier, customers, tierHistory } from "../schema/customers.schema";
 import { type WebhookEventRow, webhookEvents } from "../schema/webhook-events.schema";
 
 export interface WebhookEventWrite {
@@ -12,6 +13,8 @@ export interface WebhookEventWrite {
 /**
  * The webhook log (`webhook_events`), kept apart from the Stripe call audit log: one row per
  * Stripe event id, whatever number of times Stripe delivers it, with its processing status.
+ * It also applies what a Stripe event changes on a customer (tier, payment pause), so the
+ * webhook worker's writes stay in one place.
  */
 export class WebhookEventRepository {
   constructor(private readonly db: SparksDb | SparksTx) {}
@@ -70,5 +73,59 @@ export class WebhookEventRepository {
       .where(
         and(eq(webhookEvents.stripeEventId, stripeEventId), sql`${webhookEvents.status} <> 'processed'`),
       );
+  }
+
+  async findCustomerByStripeId(stripeCustomerId: string): Promise<CustomerRow | null> {
+    const rows = await this.db
+      .select()
+      .from(customers)
+      .where(eq(customers.stripeCustomerId, stripeCustomerId))
+      .limit(1);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Moves a customer to `tier` at `at`: the tier column, the open tier_history segment closed
+   * and a new one opened (source `webhook`), in one transaction. A customer already on `tier`
+   * is left alone (returns false), so a repeated or late event changes nothing.
+   */
+  async applyTier(customerId: string, tier: CustomerTier, at: Date): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.select().from(customers).where(eq(customers.id, customerId)).for("update");
+      if (!row || row.tier === tier) return false;
+      await tx.update(customers).set({ tier }).where(eq(customers.id, customerId));
+      await tx
+        .update(tierHistory)
+        .set({ effectiveTo: at })
+        .where(and(eq(tierHistory.customerId, customerId), isNull(tierHistory.effectiveTo)));
+      await tx.insert(tierHistory).values({ customerId, tier, effectiveFrom: at, source: "webhook" });
+      return true;
+    });
+  }
+
+  /**
+   * Pauses (reason set) or resumes (reason null) a customer. Resuming only lifts a pause with
+   * the same cause, so a payment event never undoes a pause an operator set for another reason.
+   * Returns whether anything changed.
+   */
+  async setPaymentPause(customerId: string, paused: boolean, reason = "payment_failed"): Promise<boolean> {
+    const updated = paused
+      ? await this.db
+          .update(customers)
+          .set({ status: "paused", pauseReason: reason })
+          .where(and(eq(customers.id, customerId), sql`${customers.status} <> 'paused'`))
+          .returning({ id: customers.id })
+      : await this.db
+          .update(customers)
+          .set({ status: "active", pauseReason: null })
+          .where(
+            and(
+              eq(customers.id, customerId),
+              eq(customers.status, "paused"),
+              eq(customers.pauseReason, reason),
+            ),
+          )
+          .returning({ id: customers.id });
+    return updated.length > 0;
   }
 }
