@@ -1,3 +1,4 @@
+import type { Notifier } from "@sparks/alerts";
 import type { AppConfig } from "@sparks/config";
 import type { Database } from "@sparks/db";
 import type { LangfuseReader } from "@sparks/langfuse";
@@ -5,6 +6,7 @@ import type { QueueService } from "@sparks/queues";
 import type { MeterEventSender } from "@sparks/stripe";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { AlertDeliveryOptions } from "./use-cases/deliver-alert.use-case";
 
 /** Tuning knobs of the usage pipeline; every field has a production default. */
 export interface PipelineOptions {
@@ -46,4 +48,6 @@ export interface WorkerDeps {
   /** Absent when Stripe is not configured: push jobs then fail with a clear message. */
   stripe?: StripePorts;
   pipeline?: PipelineOptions;
+  /** Alert channels and limits; absent: a notifier built from `config.alerts` (see alerts.processor). */
+  alerts?: { notifier?: Notifier; options?: AlertDeliveryOptions };
 }

@@ -40,7 +40,7 @@ export class AlertsSentRepository {
     alert: Alert,
     disposition: AlertDisposition,
     at: Date,
-  ): Promise<{ inserted: boolean; disposition: AlertDisposition }> {
+  ): Promise<{ inserted: boolean; disposition: AlertDisposition; recordedAt: Date }> {
     const payload = {
       title: alert.title,
       text: alert.text,
@@ -56,14 +56,19 @@ export class AlertsSentRepository {
           on conflict (dedupe_key) do nothing
           returning id`,
     );
-    if (inserted.length > 0) return { inserted: true, disposition };
-    const existing = await executeRows<{ disposition: unknown }>(
+    if (inserted.length > 0) return { inserted: true, disposition, recordedAt: at };
+    const existing = await executeRows<{ disposition: unknown; sent_at: unknown }>(
       this.db,
-      sql`select payload->>'disposition' as disposition from alerts_sent where dedupe_key = ${alert.dedupeKey}`,
+      sql`select payload->>'disposition' as disposition, sent_at from alerts_sent where dedupe_key = ${alert.dedupeKey}`,
     );
+    const row = existing[0];
+    const raw = row?.sent_at;
+    // postgres-js may hand back a Date or a string for timestamptz, depending on the query path.
+    const recordedAt = raw instanceof Date ? raw : new Date(String(raw));
     return {
       inserted: false,
-      disposition: existing[0]?.disposition === "suppressed" ? "suppressed" : "deliver",
+      disposition: row?.disposition === "suppressed" ? "suppressed" : "deliver",
+      recordedAt: Number.isNaN(recordedAt.getTime()) ? at : recordedAt,
     };
   }
 

@@ -1,2 +1,19 @@
 export { type ApiLoggerOptions, createLogger, type LoggerOptions, REDACTED_PATHS } from "./logger";
 export { createSecretScrubber, secretsFromConfig } from "./secret-scrubber";
+export {
+  alertsTotal,
+  type CountableQueue,
+  collectDefaultMetricsOnce,
+  itemsFailed,
+  itemsQuarantined,
+  itemsSent,
+  langfuseRequests,
+  metricsRegistry,
+  queueDepth,
+  queueFailed,
+  refreshQueueMetrics,
+  refreshSyncLag,
+  stripeRequests,
+  syncLagSeconds,
+  webhookEvents,
+} from "./metrics";
