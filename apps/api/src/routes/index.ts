@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { RoutePluginOptions } from "../api-deps";
 import { auth0SignupRoutes } from "./auth0-signup.routes";
+import { bullBoardRoutes } from "./bull-board.routes";
 import { docsRoutes } from "./docs.routes";
 import { healthRoutes } from "./health.routes";
 import { meRoutes } from "./me.routes";
@@ -18,6 +19,7 @@ export async function registerRoutes(app: FastifyInstance, options: RoutePluginO
   await app.register(healthRoutes, options);
   await app.register(docsRoutes, options);
   await app.register(metricsRoutes, options);
+  await app.register(bullBoardRoutes, options);
   await app.register(meRoutes, options);
   await app.register(auth0SignupRoutes, options);
   await app.register(subscriptionsRoutes, options);

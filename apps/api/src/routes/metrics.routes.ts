@@ -1,24 +1,79 @@
+import { executeRows } from "@sparks/db";
+import {
+  collectDefaultMetricsOnce,
+  metricsRegistry,
+  queueDepth,
+  queueFailed,
+  refreshQueueMetrics,
+  refreshSyncLag,
+} from "@sparks/observability";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { collectDefaultMetrics, register } from "prom-client";
 import type { RoutePluginOptions } from "../api-deps";
+import { operatorGuard } from "./bull-board.routes";
 
-let defaultsCollected = false;
+/** The registry `/metrics` serves (prom-client's default; the definitions live in @sparks/observability). */
+export { metricsRegistry };
 
-/** The registry `/metrics` serves; features register their counters and gauges on it. */
-export const metricsRegistry = register;
+const SCRAPE_TIMEOUT_MS = 2_000;
 
-/** Prometheus metrics (default process metrics for now). */
-export const metricsRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app) => {
-  // The default registry is process-wide; collecting twice (several apps in one test
-  // process) would throw "already registered".
-  if (!defaultsCollected) {
-    collectDefaultMetrics({ register: metricsRegistry });
-    defaultsCollected = true;
+async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/**
+ * Prometheus metrics for the operator. Queue counts and sync lag are read when scraped (one
+ * BullMQ count per queue, one small query), so they are never staler than the scrape. A part
+ * that cannot be read drops its series for this scrape rather than repeating an old value.
+ * With SPARKS_ADMIN_USER set, scraping needs the operator's basic auth (or an admin token);
+ * without it /metrics is open (bind it to a private network then).
+ */
+export const metricsRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
+  collectDefaultMetricsOnce();
+  if (deps.config.admin) app.addHook("onRequest", operatorGuard(app, deps.config.admin));
+
   app.get(
     "/metrics",
     { schema: { tags: ["operations"], summary: "Prometheus metrics (text exposition format)" } },
-    async (_request, reply) => {
+    async (request, reply) => {
+      const [queues, lag] = await Promise.allSettled([
+        within(refreshQueueMetrics(deps.queues.allQueues()), SCRAPE_TIMEOUT_MS, "Redis"),
+        within(
+          executeRows<{ name: unknown; last_closed_end: unknown }>(
+            deps.database.db,
+            "select name, last_closed_end from sync_windows",
+          ),
+          SCRAPE_TIMEOUT_MS,
+          "the database",
+        ),
+      ]);
+      if (queues.status === "rejected") {
+        queueDepth.reset();
+        queueFailed.reset();
+        request.log.warn({ err: String(queues.reason) }, "metrics: queue counts unavailable");
+      }
+      if (lag.status === "fulfilled") {
+        refreshSyncLag(
+          lag.value.map((r) => ({
+            name: String(r.name),
+            lastClosedEnd:
+              r.last_closed_end instanceof Date ? r.last_closed_end : new Date(String(r.last_closed_end)),
+          })),
+          deps.now(),
+        );
+      } else {
+        refreshSyncLag([], deps.now());
+        request.log.warn({ err: String(lag.reason) }, "metrics: sync lag unavailable");
+      }
       reply.header("content-type", metricsRegistry.contentType);
       return metricsRegistry.metrics();
     },
