@@ -46,6 +46,8 @@ describe("enqueueAlert", () => {
   it("never throws when Redis is down: the producer carries on", async () => {
     const dead = createRedisConnection("redis://127.0.0.1:1", "producer");
     const deadQueues = new QueueService({ connection: dead, prefix: testRedis.prefix });
+    // BullMQ prints each reconnect error when nobody listens; the test only cares about the result.
+    deadQueues.queue("alerts").on("error", () => undefined);
     const warnings: unknown[] = [];
     const result = await enqueueAlert(
       deadQueues,
