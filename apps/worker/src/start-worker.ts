@@ -1,5 +1,5 @@
 import type { AppConfig } from "@sparks/config";
-import type { Database } from "@sparks/db";
+import { closeAdvisoryLocks, type Database } from "@sparks/db";
 import { createRedisConnection, QueueService } from "@sparks/queues";
 import type { Logger } from "pino";
 import { createWorkers, type WorkerRuntime } from "./create-workers";
@@ -51,6 +51,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     runtime,
     async close() {
       await runtime.close();
+      await closeAdvisoryLocks(opts.database);
       await queues.close();
       await connection.quit().catch(() => connection.disconnect());
     },

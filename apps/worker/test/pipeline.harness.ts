@@ -8,7 +8,7 @@ import {
   TIER_NAMES,
   type TraceInput,
 } from "@sparks/core";
-import { customers, executeRows } from "@sparks/db";
+import { closeAdvisoryLocks, customers, executeRows } from "@sparks/db";
 import {
   createLangfuseEmulator,
   createStripeEmulator,
@@ -135,6 +135,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
     async close() {
       for (const r of runtimes) await r.close();
+      await closeAdvisoryLocks(database.database);
       await queues.close();
       await redis.cleanup();
       await database.drop();

@@ -23,7 +23,7 @@ export {
   ObservationStagingRepository,
   type StagedObservation,
 } from "./repositories/observation-staging.repository";
-export { type ReleaseLock, tryAdvisoryLock } from "./repositories/session-lock";
+export { closeAdvisoryLocks, type ReleaseLock, tryAdvisoryLock } from "./repositories/session-lock";
 export { type StripeAuditEntry, StripeAuditRepository } from "./repositories/stripe-audit.repository";
 export { SyncRunRepository, type SyncRunView } from "./repositories/sync-run.repository";
 export { TierHistoryRepository, type TierSegment } from "./repositories/tier-history.repository";
@@ -35,9 +35,6 @@ export {
   type UsageGroup,
   UsageItemRepository,
 } from "./repositories/usage-item.repository";
-export * as schema from "./schema";
-export * from "./schema";
-export { UnexpectedQueryResultError } from "./unexpected-query-result.error";
 export {
   type CategoryTotal,
   type CostCenterTotal,
@@ -46,3 +43,6 @@ export {
   UsageReportRepository,
 } from "./repositories/usage-report.repository";
 export { WebhookEventRepository, type WebhookEventWrite } from "./repositories/webhook-event.repository";
+export * as schema from "./schema";
+export * from "./schema";
+export { UnexpectedQueryResultError } from "./unexpected-query-result.error";

@@ -45,11 +45,15 @@ function byTimeThenId(a: LedgerItem, b: LedgerItem): number {
   return a.occurredAt.getTime() - b.occurredAt.getTime() || a.id - b.id;
 }
 
-async function shouldAggregate(deps: WorkerDeps, pendingInGroup: number): Promise<boolean> {
+async function shouldAggregate(
+  deps: WorkerDeps,
+  items: UsageItemRepository,
+  pendingInGroup: number,
+): Promise<boolean> {
   const mode = deps.config.stripe.aggregation;
   if (mode === "off" || pendingInGroup < 2) return false;
   if (mode === "always") return true;
-  const backlog = await new UsageItemRepository(deps.database.db).countPending();
+  const backlog = await items.countPending();
   return (
     backlog / deps.config.stripe.maxRps >
     (deps.pipeline?.aggregateAfterSeconds ?? AUTO_AGGREGATE_BACKLOG_SECONDS)
@@ -85,7 +89,7 @@ async function allocateBatch(
     result.unbillable += tooOld.length;
     let sendable = locked.filter((i) => !isOlderThanStripeLimit(i.occurredAt, now)).sort(byTimeThenId);
     if (sendable.length === 0) return tooOld.length;
-    const aggregate = await shouldAggregate(deps, sendable.length);
+    const aggregate = await shouldAggregate(deps, items, sendable.length);
     if (!aggregate) sendable = sendable.slice(0, opts.pushBatch ?? 50);
     const alreadySent = await events.alreadyAllocated(group);
     const priorExact = await items.attachedExactNano(group);

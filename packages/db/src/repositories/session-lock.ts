@@ -1,9 +1,35 @@
-import type { Database } from "../database.types";
+import postgres, { type Sql } from "postgres";
+import type { Database, PostgresDatabase } from "../database.types";
 
 /** Releases a held lock; safe to call more than once. */
 export type ReleaseLock = () => Promise<void>;
 
 const heldInProcess = new Set<string>();
+
+/**
+ * Held locks pin a connection for as long as the work they guard, so they come from their own
+ * small pool: drawing them from the query pool lets N lock holders starve their own queries.
+ */
+const lockPools = new WeakMap<PostgresDatabase, Sql>();
+const LOCK_POOL_SIZE = 24;
+
+function lockPool(database: PostgresDatabase): Sql {
+  let pool = lockPools.get(database);
+  if (!pool) {
+    pool = postgres(database.url, { max: LOCK_POOL_SIZE, idle_timeout: 10, onnotice: () => {} });
+    lockPools.set(database, pool);
+  }
+  return pool;
+}
+
+/** Closes the lock pool of a database (held locks are released with their connections). */
+export async function closeAdvisoryLocks(database: Database): Promise<void> {
+  if (database.kind !== "postgres") return;
+  const pool = lockPools.get(database);
+  if (!pool) return;
+  lockPools.delete(database);
+  await pool.end({ timeout: 5 });
+}
 
 /**
  * A session-level Postgres advisory lock, held on a reserved connection: if the process dies
@@ -23,7 +49,7 @@ export async function tryAdvisoryLock(database: Database, key: string): Promise<
       heldInProcess.delete(key);
     };
   }
-  const reserved = await database.client.reserve();
+  const reserved = await lockPool(database).reserve();
   try {
     const rows = await reserved`select pg_try_advisory_lock(hashtextextended(${key}, 0)) as locked`;
     if (rows[0]?.locked !== true) {
