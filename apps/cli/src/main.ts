@@ -1,8 +1,10 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
+import { registerEmulate } from "./commands/emulate.command";
 import { registerMigrate } from "./commands/migrate.command";
 import { registerStart } from "./commands/start.command";
+import { registerStripeSetup } from "./commands/stripe-setup.command";
 import { runCommand } from "./run-command";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -15,13 +17,15 @@ const program = new Command("sparks")
 
 registerStart(program, env, repoRoot);
 registerMigrate(program, env);
+registerStripeSetup(program, env);
+registerEmulate(program);
 
 await runCommand(async () => {
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
     // commander's own exits (help, version, usage errors) already printed their text.
-    if (e && typeof e === "object" && "exitCode" in e && typeof e.exitCode === "number") return e.exitCode;
+    if (e instanceof CommanderError) return e.exitCode;
     throw e;
   }
   return 0;

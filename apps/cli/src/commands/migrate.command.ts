@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import { loadConfig } from "@sparks/config";
-import { createDatabase, migrateDatabase } from "@sparks/db";
 import type { Command } from "commander";
 
 export function registerMigrate(program: Command, env: NodeJS.ProcessEnv): void {
@@ -9,6 +8,7 @@ export function registerMigrate(program: Command, env: NodeJS.ProcessEnv): void 
     .description("apply database migrations (DATABASE_URL, else the embedded PGlite under ./.data)")
     .action(async () => {
       const config = loadConfig(env);
+      const { createDatabase, migrateDatabase } = await import("@sparks/db");
       const database = await createDatabase(
         config.databaseUrl ? { url: config.databaseUrl } : { dataDir: join(config.dataDir, "pglite") },
       );
