@@ -25,6 +25,8 @@ export interface PipelineOptions {
   inlineRetries?: number;
   /** Base of the in-job exponential backoff (default 200 ms, with full jitter). */
   retryBaseMs?: number;
+  /** BullMQ lock duration of push jobs (default 60 s). */
+  pushLockDurationMs?: number;
   /** BullMQ lock duration of sync jobs (default 60 s): how soon a crashed sync is picked up again. */
   syncLockDurationMs?: number;
 }

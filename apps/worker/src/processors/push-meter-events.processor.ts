@@ -11,5 +11,8 @@ export const pushMeterEventsProcessor: ProcessorDefinition<"pushMeterEvents"> = 
       unbillable: result.unbillable,
     };
   },
-  options: (deps) => ({ concurrency: deps.pipeline?.pushConcurrency ?? 4 }),
+  options: (deps) => ({
+    concurrency: deps.pipeline?.pushConcurrency ?? 4,
+    lockDuration: deps.pipeline?.pushLockDurationMs ?? 60_000,
+  }),
 };
