@@ -38,6 +38,7 @@ export {
 export {
   type CategoryTotal,
   type CostCenterTotal,
+  type DailyCategoryTotal,
   type PeriodLedger,
   type ReportItem,
   UsageReportRepository,

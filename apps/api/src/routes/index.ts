@@ -9,6 +9,7 @@ import { metricsRoutes } from "./metrics.routes";
 import { quotaRoutes } from "./quota.routes";
 import { stripeWebhookRoutes } from "./stripe-webhook.routes";
 import { subscriptionsRoutes } from "./subscriptions.routes";
+import { usagePageRoutes } from "./usage-page.routes";
 import { usageReportRoutes } from "./usage-report.routes";
 
 /**
@@ -26,4 +27,5 @@ export async function registerRoutes(app: FastifyInstance, options: RoutePluginO
   await app.register(quotaRoutes, options);
   await app.register(stripeWebhookRoutes, options);
   await app.register(usageReportRoutes, options);
+  await app.register(usagePageRoutes, options);
 }

@@ -14,6 +14,7 @@ import {
 } from "@sparks/core";
 import {
   CustomerRepository,
+  type DailyCategoryTotal,
   type ReportItem,
   type SparksDb,
   TierHistoryRepository,
@@ -56,7 +57,36 @@ export interface UsageReport {
   };
   quota: { limit: number | null; used: number; remaining: number | null };
   cost_centers: Array<{ cost_center: string; sparks: string; items: number }>;
+  /** Days (UTC) with counted usage, in order; days without usage are left out. */
+  daily: UsageReportDay[];
   not_billed: { quarantined: number; unbillable: number };
+}
+
+export interface UsageReportDay {
+  /** UTC calendar day, YYYY-MM-DD. */
+  date: string;
+  sparks: string;
+  items: number;
+  /** Exact Sparks per category that had usage that day. */
+  categories: Record<string, string>;
+}
+
+/** Folds per-(day, category) totals into one entry per day, summing exactly in nano-Sparks. */
+function dailyView(rows: DailyCategoryTotal[]): UsageReportDay[] {
+  const days = new Map<string, { nano: bigint; items: number; categories: Record<string, string> }>();
+  for (const row of rows) {
+    const day = days.get(row.day) ?? { nano: 0n, items: 0, categories: {} };
+    day.nano += row.exactNano;
+    day.items += row.items;
+    day.categories[row.category] = formatSparks(row.exactNano);
+    days.set(row.day, day);
+  }
+  return [...days].map(([date, d]) => ({
+    date,
+    sparks: formatSparks(d.nano),
+    items: d.items,
+    categories: d.categories,
+  }));
 }
 
 export interface ReportItemView {
@@ -124,13 +154,14 @@ export class UsageReportUseCase {
     const { start, end } = monthRange(month);
     const billing = this.config.billing;
 
-    const [categoryRows, sent, costCenters, counts, monthStatus, history] = await Promise.all([
+    const [categoryRows, sent, costCenters, counts, monthStatus, history, dailyRows] = await Promise.all([
       this.report.categoryTotals(customerId, month),
       this.report.sentByCategory(customerId, month),
       this.report.costCenterTotals(customerId, month),
       this.report.statusCounts(customerId, month),
       this.report.monthStatus(month),
       this.tiers.segmentsFor([customerId]),
+      this.report.dailyTotals(customerId, month),
     ]);
 
     const periods: TierPeriod[] = (history.get(customerId) ?? []).flatMap((h) =>
@@ -219,6 +250,7 @@ export class UsageReportUseCase {
         sparks: formatSparks(c.exactNano),
         items: c.items,
       })),
+      daily: dailyView(dailyRows),
       not_billed: { quarantined: counts.quarantined ?? 0, unbillable: counts.unbillable ?? 0 },
     };
   }

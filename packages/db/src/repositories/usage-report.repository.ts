@@ -22,6 +22,15 @@ export interface CategoryTotal {
   items: number;
 }
 
+/** Exact Sparks of one category on one UTC day. */
+export interface DailyCategoryTotal {
+  /** UTC calendar day, YYYY-MM-DD. */
+  day: string;
+  category: string;
+  exactNano: bigint;
+  items: number;
+}
+
 export interface CostCenterTotal {
   costCenter: string;
   exactNano: bigint;
@@ -97,6 +106,24 @@ export class UsageReportRepository {
       category: String(r.usage_category),
       unit: toNullableString(r.unit),
       quantity: String(r.quantity),
+      exactNano: exactTextToNano(r.exact),
+      items: toNumber(r.items),
+    }));
+  }
+
+  /** Counted Sparks per UTC day and category (days without usage are absent), for the usage chart. */
+  async dailyTotals(customerId: string, month: string): Promise<DailyCategoryTotal[]> {
+    const rows = await executeRows<Record<string, unknown>>(
+      this.db,
+      sql`select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD') as day, usage_category,
+            coalesce(sum(exact_sparks), 0)::text as exact, count(*) as items
+          from usage_items
+          where customer_id = ${customerId} and month = ${month} and status in ${COUNTED}
+          group by 1, 2 order by 1, 2`,
+    );
+    return rows.map((r) => ({
+      day: String(r.day),
+      category: String(r.usage_category),
       exactNano: exactTextToNano(r.exact),
       items: toNumber(r.items),
     }));
