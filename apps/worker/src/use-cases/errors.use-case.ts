@@ -99,7 +99,7 @@ export async function retryErrors(deps: WorkerDeps, errorIds: readonly string[])
     });
   }
   if (quarantinedTraces.length > 0) {
-    await ingestTraces(deps, quarantinedTraces, null, new ResolutionCache());
+    await ingestTraces(deps, { traceIds: quarantinedTraces, syncRunId: null }, new ResolutionCache());
     const after = await db.transaction((tx) => new UsageItemRepository(tx).lockByTraceIds(quarantinedTraces));
     for (const item of after) {
       if (item.status === "pending" && item.customerId !== null) {

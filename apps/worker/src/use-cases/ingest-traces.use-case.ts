@@ -4,7 +4,10 @@ import {
   type CustomerRow,
   type LedgerItemWrite,
   ObservationStagingRepository,
+  type SparksDb,
+  type SparksTx,
   type StagedObservation,
+  SyncRunRepository,
   TierHistoryRepository,
   type TierSegment,
   UsageItemRepository,
@@ -49,13 +52,13 @@ export class ResolutionCache {
   private readonly customers = new Map<string, CustomerRow | null>();
   private readonly tiers = new Map<string, TierSegment[]>();
 
-  async resolve(deps: WorkerDeps, refs: Iterable<string>) {
+  async resolve(db: SparksDb | SparksTx, refs: Iterable<string>) {
     const missing = [...new Set(refs)].filter((r) => !this.customers.has(r));
     if (missing.length > 0) {
-      const found = await new CustomerRepository(deps.database.db).findByReferences(missing);
+      const found = await new CustomerRepository(db).findByReferences(missing);
       for (const ref of missing) this.customers.set(ref, found.get(ref) ?? null);
       const ids = [...new Set([...found.values()].map((c) => c.id))].filter((id) => !this.tiers.has(id));
-      const segments = await new TierHistoryRepository(deps.database.db).segmentsFor(ids);
+      const segments = await new TierHistoryRepository(db).segmentsFor(ids);
       for (const id of ids) this.tiers.set(id, segments.get(id) ?? []);
     }
     const customers = new Map<string, CustomerRow>();
@@ -64,48 +67,62 @@ export class ResolutionCache {
   }
 }
 
+export interface IngestInput {
+  traceIds: readonly string[];
+  syncRunId: string | null;
+  /** A page just read from Langfuse: staged first, in the same transaction. */
+  page?: readonly StagedObservation[];
+}
+
 /**
- * Re-derives whole traces from their staged observations and applies the ledger rules in one
- * transaction. Existing rows are locked in id order (as the push use-case does), so a trace is
- * never re-decided while its items are being bound to a meter event.
+ * Stages a page (if given) and re-derives whole traces from all their staged observations,
+ * applying the ledger rules — all in ONE transaction (one commit per page, and the ledger never
+ * reflects a half-staged page). Existing rows are locked in id order, as the push use-case
+ * does, so a trace is never re-decided while its items are being bound to a meter event.
  */
 export async function ingestTraces(
   deps: WorkerDeps,
-  traceIds: readonly string[],
-  syncRunId: string | null,
+  input: IngestInput,
   cache: ResolutionCache,
-  stagedRows?: readonly StagedObservation[],
 ): Promise<IngestCounts> {
   const counts = emptyCounts();
-  if (traceIds.length === 0) return counts;
-  const db = deps.database.db;
-  const staged = stagedRows ?? (await new ObservationStagingRepository(db).loadByTraceIds(traceIds));
-  const byTrace = groupByTrace(staged);
-  const derivations = [...byTrace].map(([traceId, rows]) => {
-    const input = buildTraceInput(traceId, rows);
-    return { input, derived: deriveUsage(input, deps.config.billing) };
-  });
-  const refs = derivations.flatMap((d) => (d.derived.customerRef ? [d.derived.customerRef] : []));
-  const { customers, tiers } = await cache.resolve(deps, refs);
+  if (input.traceIds.length === 0) return counts;
   const now = deps.now ? deps.now() : new Date();
-  const desired: LedgerItemWrite[] = [];
-  for (const { input, derived } of derivations) {
-    const rows = desiredItems(derived, input.timestamp, {
-      config: deps.config.billing,
-      now,
-      customers,
-      tiers,
-      syncRunId,
-    });
-    for (const row of rows) {
-      if (row.status === "quarantined") counts.quarantined++;
-      if (row.status === "unbillable") counts.unbillable++;
-      if (row.tierHint !== null && row.tier !== null && row.tierHint !== row.tier) counts.tier_mismatches++;
-      desired.push(row);
+  return deps.database.db.transaction(async (tx) => {
+    // Page commits need not wait for their WAL flush: losing the last pages in a Postgres crash
+    // only means reading them again, and the watermark (committed synchronously later, after
+    // them in the WAL) can never survive without them. Meter-event decisions stay synchronous.
+    const staging = new ObservationStagingRepository(tx);
+    await staging.deferCommitFlush();
+    if (input.page) {
+      await staging.stage(input.page);
+      if (input.syncRunId) await new SyncRunRepository(tx).addTraces(input.syncRunId, input.traceIds);
     }
-  }
-  counts.traces = byTrace.size;
-  await db.transaction(async (tx) => {
+    const byTrace = groupByTrace(await staging.loadByTraceIds(input.traceIds));
+    const derivations = [...byTrace].map(([traceId, rows]) => {
+      const trace = buildTraceInput(traceId, rows);
+      return { trace, derived: deriveUsage(trace, deps.config.billing) };
+    });
+    const refs = derivations.flatMap((d) => (d.derived.customerRef ? [d.derived.customerRef] : []));
+    const { customers, tiers } = await cache.resolve(tx, refs);
+    const desired: LedgerItemWrite[] = [];
+    for (const { trace, derived } of derivations) {
+      const rows = desiredItems(derived, trace.timestamp, {
+        config: deps.config.billing,
+        now,
+        customers,
+        tiers,
+        syncRunId: input.syncRunId,
+      });
+      for (const row of rows) {
+        if (row.status === "quarantined") counts.quarantined++;
+        if (row.status === "unbillable") counts.unbillable++;
+        if (row.tierHint !== null && row.tier !== null && row.tierHint !== row.tier) counts.tier_mismatches++;
+        desired.push(row);
+      }
+    }
+    counts.traces = byTrace.size;
+    counts.observations = input.page?.length ?? 0;
     const items = new UsageItemRepository(tx);
     const existing = await items.lockByTraceIds([...byTrace.keys()]);
     const plan = planLedger(existing, desired);
@@ -116,6 +133,6 @@ export async function ingestTraces(
     counts.items_updated += plan.counts.itemsUpdated;
     counts.corrections += plan.counts.corrections;
     counts.discrepancies += plan.counts.discrepancies;
+    return counts;
   });
-  return counts;
 }

@@ -1,7 +1,6 @@
 import { closedWindowEnd, monthOf, monthRange } from "@sparks/core";
 import {
   MeterEventRepository,
-  ObservationStagingRepository,
   type ReleaseLock,
   SyncRunRepository,
   tryAdvisoryLock,
@@ -28,6 +27,23 @@ export interface SyncResult {
   status: "completed";
   window: { from: Date; to: Date };
   counts: IngestCounts & { push_jobs: number };
+}
+
+/**
+ * Reads the next page while the current one is being written, so Langfuse latency and ledger
+ * writes overlap; still one page ahead at most, so memory stays bounded.
+ */
+export async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let next = iterator.next();
+  for (;;) {
+    const current = await next;
+    if (current.done) return;
+    next = iterator.next();
+    // A read that fails while we write is reported when awaited; keep it from going unhandled.
+    next.catch(() => undefined);
+    yield current.value;
+  }
 }
 
 /** Waits for a lock up to `waitMs`, polling; null if it stayed taken. */
@@ -88,18 +104,18 @@ export async function runSync(deps: WorkerDeps, request: SyncRequest): Promise<S
   try {
     const window = await resolveWindow(deps, request);
     await runs.start(request.syncId, window.from, window.to);
-    const staging = new ObservationStagingRepository(db);
     const cache = new ResolutionCache();
     const chunks = splitWindow(window.from, window.to, deps.pipeline?.chunkMs ?? HOUR_MS);
+    let savedAt = 0;
     for (const chunk of chunks) {
-      for await (const page of reader.readWindow(chunk)) {
-        await staging.stage(page);
+      for await (const page of prefetched(reader.readWindow(chunk))) {
         const traceIds = [...new Set(page.map((r) => r.traceId))];
-        await runs.addTraces(request.syncId, traceIds);
-        const pageCounts = await ingestTraces(deps, traceIds, request.syncId, cache);
-        pageCounts.observations = page.length;
-        addCounts(counts, pageCounts);
-        await runs.saveProgress(request.syncId, { ...counts });
+        addCounts(counts, await ingestTraces(deps, { traceIds, syncRunId: request.syncId, page }, cache));
+        // Progress for the backfill bar, at most every half second rather than per page.
+        if (Date.now() - savedAt > 500) {
+          await runs.saveProgress(request.syncId, { ...counts });
+          savedAt = Date.now();
+        }
       }
     }
     if (!request.from || (await runs.watermark(WATERMARK_NAME)) === null) {

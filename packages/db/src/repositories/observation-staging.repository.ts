@@ -36,6 +36,15 @@ export class ObservationStagingRepository {
   constructor(private readonly db: SparksDb | SparksTx) {}
 
   /**
+   * `SET LOCAL synchronous_commit = off` for the current transaction (call inside one): its
+   * commit does not wait for the WAL flush. Only for work that is safe to redo after a Postgres
+   * crash, such as staging a page that will simply be read again.
+   */
+  async deferCommitFlush(): Promise<void> {
+    await executeRows(this.db, sql`set local synchronous_commit = off`);
+  }
+
+  /**
    * Upserts a page of observations; a row is rewritten only when something billing-relevant
    * changed. Returns the trace ids whose staged rows were inserted or changed.
    */
