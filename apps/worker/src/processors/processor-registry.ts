@@ -1,5 +1,6 @@
 import type { JobHandler, JobName, QueueWorkerOptions } from "@sparks/queues";
 import type { WorkerDeps } from "../worker-deps";
+import { alertsProcessor } from "./alerts.processor";
 import { pushMeterEventsProcessor } from "./push-meter-events.processor";
 import { stripeWebhooksProcessor } from "./stripe-webhooks.processor";
 import { syncUsageProcessor } from "./sync-usage.processor";
@@ -16,6 +17,7 @@ export type ProcessorRegistry = { [N in JobName]?: ProcessorDefinition<N> };
  * has no worker in this process.
  */
 export const processors: ProcessorRegistry = {
+  alerts: alertsProcessor,
   syncUsage: syncUsageProcessor,
   pushMeterEvents: pushMeterEventsProcessor,
   stripeWebhooks: stripeWebhooksProcessor,
