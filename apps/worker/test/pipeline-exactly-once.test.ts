@@ -1,14 +1,17 @@
 import { executeRows } from "@sparks/db";
 import { type GeneratedTraceRecord, generateFlowiseTraffic } from "@sparks/emulators";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { listErrors, retryErrors } from "../src";
 import {
   type CustomerFixture,
   createHarness,
+  drained,
   expectedTotals,
   expectedUsage,
   type Harness,
   stripeTotals,
   syncAndDrain,
+  waitFor,
 } from "./pipeline.harness";
 
 const HOUR = 3_600_000;
@@ -121,4 +124,35 @@ it("quarantines every bad trace with its reason and sends none of it", async () 
     (r) => r.status !== "sent" && !expected.bad.some((b) => b.trace.id === r.trace_id),
   );
   expect(goodQuarantined).toEqual([]);
+});
+
+it("re-evaluates a quarantined unknown customer after the mapping is fixed, then bills it once", async () => {
+  const errors = await listErrors(h.deps);
+  const unknown = errors.find(
+    (e) => e.status === "quarantined" && e.reason?.startsWith("unknown customer 'cust_unknown_"),
+  );
+  if (!unknown?.customerRef) throw new Error("no unknown-customer item in the error list");
+  expect(unknown).toMatchObject({
+    errorId: expect.stringMatching(/^ui_\d+$/),
+    nextRetryAt: null,
+    attempts: 0,
+  });
+  expect(Number(unknown.amountAtRisk.sparks)).toBeGreaterThan(0);
+
+  // Before the fix, a retry leaves it quarantined with the same reason.
+  expect(await retryErrors(h.deps, [unknown.errorId])).toEqual([
+    { errorId: unknown.errorId, status: "quarantined", reason: unknown.reason },
+  ]);
+  const [fixed] = await h.addCustomers([unknown.customerRef]);
+  const outcome = await retryErrors(h.deps, [unknown.errorId, "ui_999999999", "nonsense"]);
+  expect(outcome).toEqual([
+    { errorId: unknown.errorId, status: "pending", reason: null },
+    { errorId: "ui_999999999", status: null, reason: "no such item" },
+    { errorId: "nonsense", status: null, reason: "not an error id" },
+  ]);
+  await waitFor("retried item sent", () => drained(h));
+  const identifier = `${unknown.usageCategory}-${unknown.traceId}`;
+  const sent = h.stripeEmulator.recording.meterEvents().filter((e) => e.identifier === identifier);
+  expect(sent).toHaveLength(1);
+  expect(sent[0]?.customer).toBe(fixed?.stripeId);
 });

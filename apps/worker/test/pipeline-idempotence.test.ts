@@ -1,6 +1,7 @@
 import { executeRows } from "@sparks/db";
 import { type GeneratedTraceRecord, generateFlowiseTraffic } from "@sparks/emulators";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { requestSync } from "../src";
 import {
   type CustomerFixture,
   createHarness,
@@ -92,4 +93,36 @@ it("never runs two racing syncs in parallel, and they change nothing", async () 
     `select count(*) as n from sync_run_traces where sync_run_id = 'sync_race_b'`,
   );
   expect(Number(traces[0]?.n)).toBe(records.length);
+});
+
+it("gives every scheduled run its own sync id, and joins a default-window request to the active run", async () => {
+  await h.deps.queues.add("syncUsage", { syncId: "scheduled", trigger: "schedule" });
+  await h.deps.queues.add("syncUsage", { syncId: "scheduled", trigger: "schedule" });
+  await waitFor("two scheduled runs", async () => {
+    const rows = await executeRows<{ n: unknown }>(
+      h.deps.database.db,
+      `select count(*) as n from sync_runs where trigger = 'schedule' and status = 'completed'`,
+    );
+    return Number(rows[0]?.n) === 2;
+  });
+  const ids = await executeRows<{ id: string }>(
+    h.deps.database.db,
+    `select id from sync_runs where trigger = 'schedule'`,
+  );
+  expect(ids.every((r) => /^sync_[0-9a-z]{26}$/.test(r.id))).toBe(true);
+
+  // A request while another run is queued or running joins it instead of starting another.
+  await executeRows(
+    h.deps.database.db,
+    `insert into sync_runs (id, trigger, status) values ('sync_busy', 'manual', 'running')`,
+  );
+  expect(await requestSync(h.deps, {})).toEqual({
+    syncId: "sync_busy",
+    status: "running",
+    deduplicated: true,
+  });
+  await executeRows(h.deps.database.db, `update sync_runs set status = 'completed' where id = 'sync_busy'`);
+  const fresh = await requestSync(h.deps, {});
+  expect(fresh).toMatchObject({ status: "queued", deduplicated: false });
+  await waitFor("fresh run", async () => (await syncStatus(h, fresh.syncId)) === "completed");
 });
