@@ -7,6 +7,7 @@ export {
 } from "./processors/processor-registry";
 export { upsertSchedulers } from "./schedulers";
 export { type RunningWorker, type StartWorkerOptions, startWorker } from "./start-worker";
+export { errorIdOf } from "./use-cases/error-id";
 export {
   type ErrorView,
   listErrors,
@@ -14,7 +15,7 @@ export {
   type RetryOutcome,
   retryErrors,
 } from "./use-cases/errors.use-case";
-export { errorIdOf, type PushResult, pushMeterEvents } from "./use-cases/push-meter-events.use-case";
+export { type PushResult, pushMeterEvents } from "./use-cases/push-meter-events.use-case";
 export {
   type RequestedSync,
   requestSync,

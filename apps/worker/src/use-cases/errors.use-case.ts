@@ -2,9 +2,9 @@ import { formatSparks, formatUsdExact, sparksToUsd } from "@sparks/core";
 import type { UsageItemStatus } from "@sparks/db";
 import { type LedgerItem, MeterEventRepository, type UsageGroup, UsageItemRepository } from "@sparks/db";
 import type { WorkerDeps } from "../worker-deps";
+import { errorIdOf } from "./error-id";
 import { ingestTraces, ResolutionCache } from "./ingest-traces.use-case";
 import { enqueuePush, pushDedupeId } from "./pipeline-context";
-import { errorIdOf } from "./push-meter-events.use-case";
 
 export interface ErrorView {
   errorId: string;

@@ -17,6 +17,7 @@ import { PermanentJobError, RetryableJobError } from "@sparks/queues";
 import { aggregateIdentifier, meterEventIdentifier, meterEventName, StripeCallError } from "@sparks/stripe";
 import { TOO_OLD_REASON } from "../pipeline/desired-items";
 import type { WorkerDeps } from "../worker-deps";
+import { errorIdOf } from "./error-id";
 import { clock, sleep } from "./pipeline-context";
 import { waitForLock } from "./run-sync.use-case";
 
@@ -30,10 +31,6 @@ export interface PushResult {
   duplicates: number;
   failed: string[];
   unbillable: number;
-}
-
-export function errorIdOf(itemId: number): string {
-  return `ui_${itemId}`;
 }
 
 function pushLockKey(group: UsageGroup): string {
