@@ -62,6 +62,15 @@ export { deriveUsage, describeValue } from "./usage.derivation";
 export type { DerivedItem, DerivedUsage, ObservationInput, QuarantinedItem, TraceInput } from "./usage.types";
 export { isUsageCategory, USAGE_CATEGORIES, type UsageCategory } from "./usage-category.constants";
 export {
+  discountCents,
+  type MonthTierSegment,
+  monthTierSegments,
+  priceTierSegments,
+  type SegmentSparks,
+  type SegmentsPrice,
+  type TierPeriod,
+} from "./usage-report.pricing";
+export {
   type DiscountChoice,
   discountFor,
   type MonthPrice,
@@ -76,12 +85,3 @@ export {
   overSent,
   type SendState,
 } from "./whole-sparks.rounding";
-export {
-  discountCents,
-  type MonthTierSegment,
-  monthTierSegments,
-  priceTierSegments,
-  type SegmentSparks,
-  type SegmentsPrice,
-  type TierPeriod,
-} from "./usage-report.pricing";

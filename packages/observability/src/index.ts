@@ -1,5 +1,4 @@
 export { type ApiLoggerOptions, createLogger, type LoggerOptions, REDACTED_PATHS } from "./logger";
-export { createSecretScrubber, secretsFromConfig } from "./secret-scrubber";
 export {
   alertsTotal,
   type CountableQueue,
@@ -17,3 +16,4 @@ export {
   syncLagSeconds,
   webhookEvents,
 } from "./metrics";
+export { createSecretScrubber, secretsFromConfig } from "./secret-scrubber";
