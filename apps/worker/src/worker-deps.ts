@@ -19,8 +19,13 @@ export interface PipelineOptions {
   aggregateBatch?: number;
   /** `auto` aggregation starts when the 1:1 backlog exceeds this many seconds at STRIPE_MAX_RPS (default 60). */
   aggregateAfterSeconds?: number;
-  /** How long a job waits for the sync / group lock before handing back to BullMQ (default 30 s). */
+  /** How long a push job waits for its group lock before handing back to BullMQ (default 30 s). */
   lockWaitMs?: number;
+  /**
+   * How long a sync job waits for the running sync to finish (default 15 min): a queued sync
+   * must outlast a long backfill rather than burn its BullMQ attempts.
+   */
+  syncLockWaitMs?: number;
   /** In-job retries of one Stripe call on a retryable error before BullMQ's backoff takes over (default 4). */
   inlineRetries?: number;
   /** Base of the in-job exponential backoff (default 200 ms, with full jitter). */

@@ -98,7 +98,7 @@ export async function runSync(deps: WorkerDeps, request: SyncRequest): Promise<S
   const runs = new SyncRunRepository(db);
   const trigger = request.trigger === "month-close" ? "month-close" : request.trigger;
   await runs.ensure({ id: request.syncId, trigger, customerId: request.customerId });
-  const release = await waitForLock(deps, SYNC_LOCK_KEY, deps.pipeline?.lockWaitMs ?? 30_000);
+  const release = await waitForLock(deps, SYNC_LOCK_KEY, deps.pipeline?.syncLockWaitMs ?? 15 * 60_000);
   if (!release) throw new RetryableJobError("another sync is running; this one waits its turn");
   const counts = emptyCounts();
   try {
