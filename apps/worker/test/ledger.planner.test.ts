@@ -141,3 +141,15 @@ describe("buildTraceInput", () => {
     });
   });
 });
+
+describe("planLedger and the late-usage trigger", () => {
+  it("does not rewrite a pending row the database re-filed under the next open month", () => {
+    const refiled = stored({
+      month: "2026-12",
+      occurredAt: new Date("2026-12-01T00:00:00Z"),
+      reason: "late usage from 2026-11 billed in 2026-12 (occurred 2026-11-20T10:00:00Z)",
+    });
+    const plan = planLedger([refiled], [want()]);
+    expect([plan.inserts, plan.updates, plan.deletes]).toEqual([[], [], []]);
+  });
+});

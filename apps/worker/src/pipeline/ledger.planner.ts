@@ -33,19 +33,25 @@ function decimal(text: string | null): Decimal {
   return parsed.ok ? parsed.val : DECIMAL_ZERO;
 }
 
+/** Set by the database's late-usage trigger (migration 0002) when it moved a row out of a closed month. */
+const LATE_USAGE_REASON = "late usage from ";
+
 function sameWrite(existing: LedgerItem, row: LedgerItemWrite): boolean {
+  // A row the trigger re-filed under the next open month differs from the derivation in month,
+  // time and reason by design; comparing those would rewrite it on every sync.
+  const refiled = existing.reason?.startsWith(LATE_USAGE_REASON) === true && row.status === "pending";
   return (
     existing.status === row.status &&
     existing.customerId === row.customerId &&
     existing.customerRef === row.customerRef &&
-    existing.month === row.month &&
-    existing.occurredAt.getTime() === row.occurredAt.getTime() &&
+    (refiled || existing.month === row.month) &&
+    (refiled || existing.occurredAt.getTime() === row.occurredAt.getTime()) &&
     (existing.quantity === null
       ? row.quantity === null
       : row.quantity !== null &&
         formatDecimal(decimal(existing.quantity)) === formatDecimal(decimal(row.quantity))) &&
     existing.exactNano === parseSparks(row.exactSparks) &&
-    existing.reason === row.reason &&
+    (refiled || existing.reason === row.reason) &&
     existing.costCenter === row.costCenter &&
     existing.tier === row.tier &&
     existing.tierHint === row.tierHint &&
