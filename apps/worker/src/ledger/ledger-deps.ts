@@ -1,0 +1,34 @@
+import type { AppConfig } from "@sparks/config";
+import type { Database } from "@sparks/db";
+import type { QueueService } from "@sparks/queues";
+import type { Redis } from "ioredis";
+import pino, { type Logger } from "pino";
+import type { WorkerDeps } from "../worker-deps";
+
+/**
+ * What the API and the CLI hand the ledger entry: enqueue and read only, so no Langfuse reader
+ * and no Stripe sender (those stay in the worker processes).
+ */
+export interface LedgerDeps {
+  config: AppConfig;
+  database: Database;
+  queues: QueueService;
+  /** Any connection: the ledger side never runs a BullMQ worker on it. */
+  redis: Redis;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+const silent = pino({ level: "silent" });
+
+/** The worker use-cases take WorkerDeps; without adapters they only touch Postgres and queues. */
+export function toWorkerDeps(deps: LedgerDeps): WorkerDeps {
+  return {
+    config: deps.config,
+    database: deps.database,
+    connection: deps.redis,
+    queues: deps.queues,
+    logger: deps.logger ?? silent,
+    ...(deps.now ? { now: deps.now } : {}),
+  };
+}
