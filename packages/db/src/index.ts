@@ -20,9 +20,27 @@ export {
   type StoredMeterEvent,
 } from "./repositories/meter-event.repository";
 export {
+  type CloseAttempt,
+  MonthCloseRepository,
+  type MonthCloseState,
+  type MonthOpenWork,
+} from "./repositories/month-close.repository";
+export {
   ObservationStagingRepository,
   type StagedObservation,
 } from "./repositories/observation-staging.repository";
+export {
+  type AuditedSend,
+  type BilledGroupTotal,
+  LATE_REASON_PREFIX,
+  type LedgerGroupTotal,
+  RECONCILE_CANCEL_OPERATION,
+  RECONCILE_REPAIR_OPERATION,
+  ReconciliationRepository,
+  type RepairAudit,
+  type SentMeterEvent,
+} from "./repositories/reconciliation.repository";
+export { type RetentionCounts, RetentionRepository } from "./repositories/retention.repository";
 export { closeAdvisoryLocks, type ReleaseLock, tryAdvisoryLock } from "./repositories/session-lock";
 export { type StripeAuditEntry, StripeAuditRepository } from "./repositories/stripe-audit.repository";
 export { SyncRunRepository, type SyncRunView } from "./repositories/sync-run.repository";
