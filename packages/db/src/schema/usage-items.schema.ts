@@ -62,6 +62,9 @@ export const usageItems = pgTable(
     quantityRevision: integer("quantity_revision").notNull().default(0),
     ...auditTimestamps(),
     sentAt: timestamptz("sent_at"),
+    // Late usage: the original trace time of an item re-filed from a closed month into the next
+    // open one (its month and occurred_at are the billing month's); set by a trigger (0003).
+    lateFrom: timestamptz("late_from"),
   },
   (t) => [
     unique("usage_items_trace_category_rev_uq").on(t.traceId, t.usageCategory, t.quantityRevision),
