@@ -1,6 +1,7 @@
 import type { JobHandler, JobName, QueueWorkerOptions } from "@sparks/queues";
 import type { WorkerDeps } from "../worker-deps";
 import { alertsProcessor } from "./alerts.processor";
+import { monthCloseProcessor } from "./month-close.processor";
 import { pushMeterEventsProcessor } from "./push-meter-events.processor";
 import { stripeWebhooksProcessor } from "./stripe-webhooks.processor";
 import { syncUsageProcessor } from "./sync-usage.processor";
@@ -21,4 +22,5 @@ export const processors: ProcessorRegistry = {
   syncUsage: syncUsageProcessor,
   pushMeterEvents: pushMeterEventsProcessor,
   stripeWebhooks: stripeWebhooksProcessor,
+  monthClose: monthCloseProcessor,
 };

@@ -10,7 +10,7 @@ export const RECONCILE_CANCEL_OPERATION = "billing.meter_event_adjustments.creat
 /** The sender's operation name (see @sparks/stripe METER_EVENT_OPERATION). */
 const METER_EVENT_OPERATION = "billing.meter_events.create";
 
-/** The reason prefix the late-usage trigger (migration 0002) writes. */
+/** The reason prefix the late-usage trigger (migrations 0002/0003) writes on late lines. */
 export const LATE_REASON_PREFIX = "late usage from ";
 
 export interface LedgerGroupTotal {
@@ -74,7 +74,7 @@ export class ReconciliationRepository {
           from usage_items u
           where u.status <> 'quarantined' and u.customer_id is not null
             and (u.trace_id in (select trace_id from seen)
-                 or (u.month = ${month} and coalesce(u.reason, '') not like ${`${LATE_REASON_PREFIX}%`}))
+                 or (u.month = ${month} and u.late_from is null))
           group by customer_id, usage_category`,
     );
     return rows.map((r) => ({
@@ -91,8 +91,7 @@ export class ReconciliationRepository {
       sql`with items as (
             select customer_id, usage_category,
                    sum(exact_sparks) filter (where status in ${BILLED_STATUSES}) as exact,
-                   sum(exact_sparks) filter (where status in ${BILLED_STATUSES}
-                                             and coalesce(reason, '') like ${`${LATE_REASON_PREFIX}%`}) as late
+                   sum(exact_sparks) filter (where status in ${BILLED_STATUSES} and late_from is not null) as late
             from usage_items where month = ${month} and customer_id is not null
             group by customer_id, usage_category),
           events as (
