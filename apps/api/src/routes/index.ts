@@ -9,8 +9,10 @@ import { metricsRoutes } from "./metrics.routes";
 import { quotaRoutes } from "./quota.routes";
 import { stripeWebhookRoutes } from "./stripe-webhook.routes";
 import { subscriptionsRoutes } from "./subscriptions.routes";
+import { usageErrorsRoutes } from "./usage-errors.routes";
 import { usagePageRoutes } from "./usage-page.routes";
 import { usageReportRoutes } from "./usage-report.routes";
+import { usageSyncRoutes } from "./usage-sync.routes";
 
 /**
  * Every route plugin, one file per feature. A new feature adds its file and one line here;
@@ -27,5 +29,7 @@ export async function registerRoutes(app: FastifyInstance, options: RoutePluginO
   await app.register(quotaRoutes, options);
   await app.register(stripeWebhookRoutes, options);
   await app.register(usageReportRoutes, options);
+  await app.register(usageSyncRoutes, options);
+  await app.register(usageErrorsRoutes, options);
   await app.register(usagePageRoutes, options);
 }

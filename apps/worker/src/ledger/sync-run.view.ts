@@ -25,7 +25,7 @@ export interface SyncRunDetails {
   /** One page of the processed trace ids (sorted), with the total for paging. */
   processedTraceIds: string[];
   processedTraceTotal: number;
-  /** The run's own failure, if any, and the ledger errors its items ended in. */
+  /** The run's own failure, if any, and the current ledger errors of the traces it processed. */
   error: string | null;
   itemErrors: SyncRunItemError[];
 }
@@ -70,7 +70,13 @@ export async function getSyncRun(
       .from(usageItems)
       .where(
         and(
-          eq(usageItems.syncRunId, syncId),
+          inArray(
+            usageItems.traceId,
+            db
+              .select({ traceId: syncRunTraces.traceId })
+              .from(syncRunTraces)
+              .where(eq(syncRunTraces.syncRunId, syncId)),
+          ),
           inArray(usageItems.status, ["quarantined", "failed", "discrepancy"]),
         ),
       )

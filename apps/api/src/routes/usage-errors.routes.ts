@@ -1,0 +1,107 @@
+import { type LedgerDeps, listLedgerErrors, retryLedgerErrors } from "@sparks/worker/ledger";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import type { RoutePluginOptions } from "../api-deps";
+
+const MAX_RETRY_IDS = 500;
+
+const errorsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  failed_jobs: z.coerce.number().int().min(0).max(1_000).default(100),
+});
+
+const errorId = z.string().trim().min(1).max(100);
+const retryBody = z
+  .object({
+    error_id: errorId.optional(),
+    error_ids: z.array(errorId).min(1).max(MAX_RETRY_IDS).optional(),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.error_id === undefined) === (b.error_ids === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["error_id"],
+        message: "give error_id or error_ids (one of them)",
+      });
+    }
+  });
+
+/**
+ * SPEC §4 `GET /usage/errors` and `POST /usage/errors/retry`, admin only. The list ranks
+ * items by urgency (time left before their month's invoice finalizes) then money at risk,
+ * and shows BullMQ's failed jobs (the error log) next to them.
+ */
+export const usageErrorsRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
+  const ledger: LedgerDeps = {
+    config: deps.config,
+    database: deps.database,
+    queues: deps.queues,
+    redis: deps.redis,
+    now: deps.now,
+  };
+
+  app.get(
+    "/usage/errors",
+    {
+      config: { auth: "admin" },
+      schema: {
+        tags: ["usage"],
+        summary:
+          "Failed, quarantined and discrepancy items (ranked by urgency and money at risk) and failed jobs",
+        querystring: errorsQuery,
+      },
+    },
+    async (request) => {
+      const { items, failedJobs } = await listLedgerErrors(ledger, {
+        limit: request.query.limit,
+        failedJobsPerQueue: request.query.failed_jobs,
+      });
+      return {
+        items: items.map((e) => ({
+          error_id: e.errorId,
+          status: e.status,
+          reason: e.reason,
+          attempts: e.attempts,
+          next_retry_at: e.nextRetryAt?.toISOString() ?? null,
+          amount_at_risk: e.amountAtRisk,
+          urgency: e.urgency,
+          finalizes_at: e.finalizesAt.toISOString(),
+          trace_id: e.traceId,
+          usage_category: e.usageCategory,
+          customer_id: e.customerId,
+          customer_ref: e.customerRef,
+          month: e.month,
+          occurred_at: e.occurredAt.toISOString(),
+        })),
+        failed_jobs: failedJobs.map((j) => ({
+          queue: j.queue,
+          job_id: j.jobId,
+          name: j.name,
+          failed_reason: j.failedReason,
+          attempts_made: j.attemptsMade,
+          failed_at: j.failedAt?.toISOString() ?? null,
+          error_ids: j.errorIds,
+        })),
+      };
+    },
+  );
+
+  app.post(
+    "/usage/errors/retry",
+    {
+      config: { auth: "admin" },
+      schema: {
+        tags: ["usage"],
+        summary: "Re-evaluate quarantined items and re-send failed ones; each id's new status",
+        body: retryBody,
+      },
+    },
+    async (request) => {
+      const ids = request.body.error_ids ?? (request.body.error_id ? [request.body.error_id] : []);
+      const outcomes = await retryLedgerErrors(ledger, [...new Set(ids)]);
+      return {
+        results: outcomes.map((o) => ({ error_id: o.errorId, status: o.status, reason: o.reason })),
+      };
+    },
+  );
+};
