@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from "@sparks/testing";
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createDatabase,
@@ -71,7 +71,7 @@ describe.each(drivers)("ledger constraints on %s", (kind, open) => {
     await expect(database.ping()).resolves.toBeUndefined();
   });
 
-  it("stores one row per (trace_id, usage_category)", async () => {
+  it("stores one row per (trace_id, usage_category, quantity_revision)", async () => {
     await db.insert(usageItems).values(item({ traceId: "t-unique" }));
     // Same trace, another category: a separate item.
     await db.insert(usageItems).values(item({ traceId: "t-unique", usageCategory: "compute" }));
@@ -81,11 +81,22 @@ describe.each(drivers)("ledger constraints on %s", (kind, open) => {
     const upserted = await db
       .insert(usageItems)
       .values(item({ traceId: "t-unique", exactSparks: "999" }))
-      .onConflictDoNothing({ target: [usageItems.traceId, usageItems.usageCategory] })
+      .onConflictDoNothing({
+        target: [usageItems.traceId, usageItems.usageCategory, usageItems.quantityRevision],
+      })
       .returning({ id: usageItems.id });
     expect(upserted).toEqual([]);
 
-    const rows = await db.select().from(usageItems).where(eq(usageItems.traceId, "t-unique"));
+    // A correction of the same item is a new revision, not a duplicate.
+    await db.insert(usageItems).values(item({ traceId: "t-unique", quantityRevision: 1, exactSparks: "5" }));
+    expect(
+      await codeOf(db.insert(usageItems).values(item({ traceId: "t-unique", quantityRevision: 1 }))),
+    ).toBe(UNIQUE_VIOLATION);
+
+    const rows = await db
+      .select()
+      .from(usageItems)
+      .where(and(eq(usageItems.traceId, "t-unique"), eq(usageItems.quantityRevision, 0)));
     expect(rows.map((row) => row.usageCategory).sort()).toEqual(["ai_tokens", "compute"]);
     // The no-op upsert did not overwrite the stored amount.
     expect(rows.find((row) => row.usageCategory === "ai_tokens")?.exactSparks).toBe("150.000000000");
