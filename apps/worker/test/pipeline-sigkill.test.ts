@@ -130,10 +130,10 @@ it("survives SIGKILL mid-sync and mid-push: identical totals, nothing billed twi
   }
   await requestSync("sync_kill_3");
   await waitFor("sync 3", async () => (await syncStatus(h, "sync_kill_3")) === "completed", 30_000);
-  await waitFor("drained", () => drained(h), 40_000);
+  await waitFor("drained", () => drained(h), 90_000);
 
   expect(stripeTotals(h.stripeEmulator)).toEqual(expected.wholeByMeter);
   const identifiers = h.stripeEmulator.recording.meterEvents().map((e) => e.identifier);
   expect(new Set(identifiers).size).toBe(identifiers.length);
   expect(identifiers.length).toBe(expected.identifiers.size);
-}, 150_000);
+}, 240_000);

@@ -211,7 +211,7 @@ export function stripeTotals(emulator: StripeEmulator): Map<string, number> {
 export async function waitFor(
   what: string,
   check: () => Promise<boolean>,
-  timeoutMs = 45_000,
+  timeoutMs = 90_000,
   intervalMs = 100,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -244,7 +244,7 @@ export async function syncStatus(h: Pick<Harness, "deps">, syncId: string): Prom
 }
 
 /** Enqueues a sync of [from, to) and waits until it completed and every push drained. */
-export async function syncAndDrain(h: Harness, window: { from: Date; to: Date }, timeoutMs = 50_000) {
+export async function syncAndDrain(h: Harness, window: { from: Date; to: Date }, timeoutMs = 90_000) {
   const syncId = `sync_t${Math.random().toString(36).slice(2, 10)}`;
   await h.deps.queues.add(
     "syncUsage",
