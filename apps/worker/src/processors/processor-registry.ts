@@ -3,6 +3,8 @@ import type { WorkerDeps } from "../worker-deps";
 import { alertsProcessor } from "./alerts.processor";
 import { monthCloseProcessor } from "./month-close.processor";
 import { pushMeterEventsProcessor } from "./push-meter-events.processor";
+import { reconcileProcessor } from "./reconcile.processor";
+import { retentionProcessor } from "./retention.processor";
 import { stripeWebhooksProcessor } from "./stripe-webhooks.processor";
 import { syncUsageProcessor } from "./sync-usage.processor";
 
@@ -23,4 +25,6 @@ export const processors: ProcessorRegistry = {
   pushMeterEvents: pushMeterEventsProcessor,
   stripeWebhooks: stripeWebhooksProcessor,
   monthClose: monthCloseProcessor,
+  reconcile: reconcileProcessor,
+  retention: retentionProcessor,
 };
