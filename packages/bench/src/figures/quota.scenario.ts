@@ -1,0 +1,79 @@
+import autocannon from "autocannon";
+import type { BenchSizes, FigureReport } from "../bench.types";
+import { BenchEnvironment, customerRefs } from "../bench-environment";
+import type { ApiHostSpec } from "../hosts/api-host.entry";
+import { ChildHost } from "../hosts/ipc.channel";
+import { emulatorSpec, fmt } from "./scenario.util";
+
+const API_ENTRY = new URL("../hosts/api-host.entry.ts", import.meta.url);
+const SERVICE_SECRET = "bench-service-secret-0123456789";
+
+function load(url: string, rate: number, seconds: number, paths: string[]): Promise<autocannon.Result> {
+  return autocannon({
+    url,
+    connections: 32,
+    overallRate: rate,
+    duration: seconds,
+    headers: { authorization: `Bearer ${SERVICE_SECRET}` },
+    requests: paths.map((path) => ({ method: "GET", path })),
+  });
+}
+
+/**
+ * `GET /quota` as Flowise calls it (the service secret, a customer named), the API in its own
+ * process and the load generator (autocannon, fixed overall rate) in this one, on loopback.
+ */
+export async function runQuota(sizes: BenchSizes): Promise<FigureReport> {
+  const env = await BenchEnvironment.create(
+    emulatorSpec(sizes, 500, { latencyMs: 0, rateLimitPerSecond: 0 }),
+    {
+      ledger: true,
+    },
+  );
+  const { database, redis } = env.ledger();
+  const spec: ApiHostSpec = {
+    env: {
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      AUTH0_ACTION_SECRET: SERVICE_SECRET,
+      LOG_LEVEL: "warn",
+    },
+    databaseUrl: database.url,
+    redisUrl: redis.url,
+    prefix: redis.prefix,
+  };
+  const api = ChildHost.spawn(API_ENTRY, spec);
+  try {
+    await api.ready;
+    const url = await api.request<string>("url");
+    const paths = customerRefs(Math.min(20, sizes.customers)).map((ref) => `/quota?customer_id=${ref}`);
+    // Warm-up (JIT, pools), then the measured run at the target rate.
+    await load(url, sizes.quotaRate, Math.max(1, Math.round(sizes.quotaSeconds / 3)), paths);
+    const r = await load(url, sizes.quotaRate, sizes.quotaSeconds, paths);
+    const p99 = r.latency.p99;
+    const ok = r.non2xx === 0 && r.errors === 0;
+    return {
+      rows: [
+        {
+          figure: "quota",
+          label: `GET /quota p99 at ${fmt(r.requests.average)} requests/s (asked ${fmt(sizes.quotaRate)})`,
+          value: `${fmt(p99, 2)} ms`,
+          target: "≤ 5 ms",
+          met: p99 <= 5 && ok && r.requests.average >= sizes.quotaRate * 0.95,
+        },
+      ],
+      details: {
+        requestsPerSecond: r.requests.average,
+        total: r.requests.total,
+        non2xx: r.non2xx,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, max: r.latency.max },
+      },
+      ...(ok ? {} : { failures: [`GET /quota: ${r.non2xx} non-2xx answers, ${r.errors} errors`] }),
+    };
+  } finally {
+    await api.stop();
+    await env.close();
+  }
+}

@@ -1,0 +1,43 @@
+import { loadConfig } from "@sparks/config";
+import { closeAdvisoryLocks, createDatabase } from "@sparks/db";
+import { createRedisConnection, QueueService } from "@sparks/queues";
+import { createPipelineAdapters, createWorkers, type WorkerDeps } from "@sparks/worker";
+import pino from "pino";
+import { childArgument, serveIpc } from "./ipc.channel";
+import type { WorkerHostSpec } from "./worker-host.types";
+
+/**
+ * One Sparks worker process, composed as `startWorker` does (config from env, Postgres,
+ * Redis, the Langfuse reader, the budgeted Stripe sender) but limited to the queues a figure
+ * times, without schedulers, and with the bench's BullMQ prefix.
+ */
+const spec = childArgument() as WorkerHostSpec;
+const logger = pino({ level: "warn" });
+const config = loadConfig(spec.env);
+const database = await createDatabase({ url: spec.databaseUrl, maxConnections: spec.maxConnections });
+const connection = createRedisConnection(spec.redisUrl, "worker");
+const queues = new QueueService({ connection, prefix: spec.prefix });
+const deps: WorkerDeps = {
+  config,
+  database,
+  connection,
+  queues,
+  logger,
+  pipeline: spec.pipeline,
+  ...createPipelineAdapters({ config, database, connection, prefix: spec.prefix, logger }),
+};
+const runtime = createWorkers(deps, { only: spec.only });
+
+serveIpc(
+  {
+    ping: () => process.memoryUsage().rss,
+  },
+  async () => {
+    await runtime.close();
+    await closeAdvisoryLocks(database);
+    await queues.close();
+    await connection.quit().catch(() => connection.disconnect());
+    await database.close();
+  },
+);
+process.send?.({ ready: true });
