@@ -1,4 +1,5 @@
 import { alertKeys, enqueueAlert } from "@sparks/alerts";
+import type { AppConfig } from "@sparks/config";
 import {
   addDecimal,
   DECIMAL_ZERO,
@@ -24,8 +25,10 @@ import {
   type SentMeterEvent,
   type StagedObservation,
 } from "@sparks/db";
+import { createLangfuseReader, type LangfuseReader } from "@sparks/langfuse";
 import { PermanentJobError } from "@sparks/queues";
 import { createStripeClient, MAX_IDENTIFIER_LENGTH, meterEventName, StripeCallError } from "@sparks/stripe";
+import type { Logger } from "pino";
 import type Stripe from "stripe";
 import { desiredItems } from "../pipeline/desired-items";
 import { buildTraceInput, groupByTrace } from "../pipeline/trace-input.builder";
@@ -45,10 +48,10 @@ export const DEFAULT_SETTLE_MS = 10 * 60_000;
 const CANCEL_WINDOW_MS = 23.5 * 3_600_000;
 const HOUR_S = 3_600;
 
-export type ReconcileDeps = Pick<
-  WorkerDeps,
-  "config" | "database" | "logger" | "now" | "langfuse" | "stripe"
-> & {
+export type ReconcileDeps = Pick<WorkerDeps, "config" | "database" | "now" | "langfuse" | "stripe"> & {
+  /** Where a failed alert enqueue is reported. */
+  logger?: Pick<Logger, "warn">;
+  /** Absent: no alerts are raised (a read-only view, e.g. the API's GET). */
   queues?: WorkerDeps["queues"];
   /** A Stripe client for summaries and adjustments; default one built from the config. */
   stripeClient?: Stripe;
@@ -527,6 +530,29 @@ function marginRows(
   });
 }
 
+/**
+ * The read side of reconciliation from config alone (Langfuse reader, Stripe client), for
+ * callers without the worker's adapters (the API, the CLI). Repairs need the worker's sender.
+ */
+export function reconcileSourcesFrom(config: AppConfig): {
+  langfuse?: LangfuseReader;
+  stripeClient?: Stripe;
+} {
+  const out: { langfuse?: LangfuseReader; stripeClient?: Stripe } = {};
+  const lf = config.langfuse;
+  if (lf.publicKey && lf.secretKey) {
+    out.langfuse = createLangfuseReader({
+      baseUrl: lf.baseUrl,
+      publicKey: lf.publicKey,
+      secretKey: lf.secretKey,
+      api: lf.api,
+    });
+  }
+  const { secretKey, apiBase } = config.stripe;
+  if (secretKey) out.stripeClient = createStripeClient({ secretKey, apiBase });
+  return out;
+}
+
 function stripeFor(deps: ReconcileDeps): Stripe | null {
   if (deps.stripeClient) return deps.stripeClient;
   const { secretKey, apiBase } = deps.config.stripe;
@@ -644,7 +670,7 @@ export async function reconcile(
           text: `${lines.join("; ")}${input.repair ? ` (${repaired} repair(s) made)` : ""}`,
           data: { month, lines },
         },
-        { logger: deps.logger },
+        deps.logger ? { logger: deps.logger } : {},
       );
       alerts.push(dedupeKey);
     }
@@ -660,7 +686,7 @@ export async function reconcile(
           text: `billed $${m.billed_usd}, Langfuse cost $${m.langfuse_cost_usd}: margin ${m.margin_percent}%`,
           data: { month, ...m },
         },
-        { logger: deps.logger },
+        deps.logger ? { logger: deps.logger } : {},
       );
       alerts.push(dedupeKey);
     }
