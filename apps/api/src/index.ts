@@ -29,3 +29,4 @@ export {
 export { metricsRegistry } from "./routes/metrics.routes";
 export { exitOnSignals, type ShutdownOptions } from "./shutdown";
 export { type ApiHandle, DEFAULT_REDIS_URL, type StartApiOptions, startApi } from "./start-api";
+export { type UsageReport, UsageReportUseCase } from "./use-cases/usage-report.use-case";

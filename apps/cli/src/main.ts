@@ -1,10 +1,14 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import { registerBackfill } from "./commands/backfill.command";
 import { registerEmulate } from "./commands/emulate.command";
+import { registerErrors } from "./commands/errors.command";
 import { registerMigrate } from "./commands/migrate.command";
+import { registerReport } from "./commands/report.command";
 import { registerStart } from "./commands/start.command";
 import { registerStripeSetup } from "./commands/stripe-setup.command";
+import { registerSync } from "./commands/sync.command";
 import { runCommand } from "./run-command";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -19,6 +23,10 @@ registerStart(program, env, repoRoot);
 registerMigrate(program, env);
 registerStripeSetup(program, env);
 registerEmulate(program);
+registerSync(program, env);
+registerBackfill(program, env);
+registerReport(program, env);
+registerErrors(program, env);
 
 await runCommand(async () => {
   try {

@@ -1,6 +1,6 @@
 import type { SyncRunCounts, SyncRunStatus, SyncTrigger } from "@sparks/db";
 import { SyncRunRepository, syncRunTraces, usageItems } from "@sparks/db";
-import { and, asc, count, eq, inArray } from "drizzle-orm";
+import { and, asc, count, eq, inArray, max } from "drizzle-orm";
 import { errorIdOf } from "../use-cases/error-id";
 import type { LedgerDeps } from "./ledger-deps";
 
@@ -28,6 +28,11 @@ export interface SyncRunDetails {
   /** The run's own failure, if any, and the current ledger errors of the traces it processed. */
   error: string | null;
   itemErrors: SyncRunItemError[];
+  /**
+   * Latest occurred_at among the items this run wrote (chunks are read in time order, so it
+   * approximates how far through its window the run is); null when not asked for or none yet.
+   */
+  position: Date | null;
 }
 
 export interface SyncRunPage {
@@ -35,6 +40,8 @@ export interface SyncRunPage {
   offset?: number;
   /** At most this many item errors (default 100). */
   errorLimit?: number;
+  /** Also compute `position` (one more query). */
+  position?: boolean;
 }
 
 /** `GET /usage/sync/:sync_id` and `sparks sync --wait`: null when no such run. */
@@ -48,7 +55,7 @@ export async function getSyncRun(
   if (!run) return null;
   const limit = page.limit ?? 1_000;
   const offset = page.offset ?? 0;
-  const [traces, totals, errors] = await Promise.all([
+  const [traces, totals, errors, position] = await Promise.all([
     limit === 0
       ? Promise.resolve([])
       : db
@@ -82,6 +89,12 @@ export async function getSyncRun(
       )
       .orderBy(asc(usageItems.id))
       .limit(page.errorLimit ?? 100),
+    page.position
+      ? db
+          .select({ at: max(usageItems.occurredAt) })
+          .from(usageItems)
+          .where(eq(usageItems.syncRunId, syncId))
+      : Promise.resolve([]),
   ]);
   return {
     syncId: run.id,
@@ -103,6 +116,7 @@ export async function getSyncRun(
       status: e.status,
       reason: e.reason,
     })),
+    position: position[0]?.at ?? null,
   };
 }
 
@@ -121,7 +135,11 @@ export async function waitForSyncRun(
 ): Promise<SyncRunDetails | null> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const run = await getSyncRun(deps, syncId, { limit: 0, errorLimit: 0 });
+    const run = await getSyncRun(deps, syncId, {
+      limit: 0,
+      errorLimit: 0,
+      position: Boolean(options.onProgress),
+    });
     if (!run) return null;
     options.onProgress?.(run);
     if (isFinished(run.status) || Date.now() >= deadline) return run;
