@@ -17,6 +17,7 @@ import {
   ResolutionCache,
 } from "./ingest-traces.use-case";
 import { clock, enqueuePush, SYNC_LOCK_KEY, sleep, WATERMARK_NAME } from "./pipeline-context";
+import { refreshUsageCounters } from "./refresh-usage-counters.use-case";
 
 const HOUR_MS = 3_600_000;
 
@@ -122,6 +123,10 @@ export async function runSync(deps: WorkerDeps, request: SyncRequest): Promise<S
       await runs.advanceWatermark(WATERMARK_NAME, window.to);
     }
     const pushJobs = await sweep(deps, request.customerId);
+    // Quota counters and alerts must not fail a sync whose ledger work is done.
+    await refreshUsageCounters(deps, { syncRunId: request.syncId }).catch((e: Error) =>
+      deps.logger.warn({ syncId: request.syncId, err: e.message }, "usage counters not refreshed"),
+    );
     const final = { ...counts, push_jobs: pushJobs };
     await runs.finish(request.syncId, "completed", final, null);
     deps.logger.info({ syncId: request.syncId, counts: final }, "sync completed");
