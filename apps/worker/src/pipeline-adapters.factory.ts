@@ -1,11 +1,19 @@
 import type { AppConfig } from "@sparks/config";
 import { type Database, StripeAuditRepository } from "@sparks/db";
 import { createLangfuseReader, type LangfuseReader } from "@sparks/langfuse";
+import { langfuseRequests, stripeRequests } from "@sparks/observability";
 import { RedisRateLimiter } from "@sparks/queues";
 import { createStripeClient, MeterEventSender } from "@sparks/stripe";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { StripePorts } from "./worker-deps";
+
+function requestOutcome(outcome: string, statusCode: number | null): string {
+  if (outcome === "sent" || outcome === "duplicate") return "ok";
+  if (statusCode === 429) return "rate_limited";
+  if (statusCode === null) return "timeout";
+  return "error";
+}
 
 export interface PipelineAdapterOptions {
   config: AppConfig;
@@ -35,7 +43,10 @@ export function createPipelineAdapters(opts: PipelineAdapterOptions): {
       publicKey: config.langfuse.publicKey,
       secretKey: config.langfuse.secretKey,
       api: config.langfuse.api,
-      onRetry: (info) => opts.logger.warn(info, "langfuse request retried"),
+      onRetry: (info) => {
+        langfuseRequests.inc({ operation: "read", outcome: "retried" });
+        opts.logger.warn(info, "langfuse request retried");
+      },
     });
   }
   if (config.stripe.secretKey) {
@@ -53,6 +64,10 @@ export function createPipelineAdapters(opts: PipelineAdapterOptions): {
       sender: new MeterEventSender(stripe, {
         acquire: () => limiter.acquire(),
         onCall: async (entry) => {
+          stripeRequests.inc({
+            operation: entry.operation,
+            outcome: requestOutcome(entry.outcome, entry.statusCode),
+          });
           await audit.record({
             operation: entry.operation,
             identifier: entry.identifier,

@@ -13,6 +13,7 @@ import {
   type UsageGroup,
   UsageItemRepository,
 } from "@sparks/db";
+import { itemsFailed, itemsSent } from "@sparks/observability";
 import { PermanentJobError, RetryableJobError } from "@sparks/queues";
 import { aggregateIdentifier, meterEventIdentifier, meterEventName, StripeCallError } from "@sparks/stripe";
 import { TOO_OLD_REASON } from "../pipeline/desired-items";
@@ -193,6 +194,7 @@ async function sendEvent(
         });
         await new UsageItemRepository(tx).markSentByMeterEvent(event.id);
       });
+      itemsSent.inc({ category: event.usageCategory }, event.itemCount);
       result.events++;
       if (sent.outcome === "duplicate") result.duplicates++;
       return;
@@ -204,6 +206,7 @@ async function sendEvent(
           await new MeterEventRepository(tx).markFailed(event.id, reason);
           return new UsageItemRepository(tx).markFailedByMeterEvent(event.id, reason);
         });
+        itemsFailed.inc({ category: event.usageCategory }, itemIds.length);
         result.failed.push(`[${itemIds.map(errorIdOf).join(", ")}] ${reason}`);
         return;
       }

@@ -7,6 +7,7 @@ import {
   UsageItemRepository,
 } from "@sparks/db";
 import { splitWindow } from "@sparks/langfuse";
+import { itemsQuarantined } from "@sparks/observability";
 import { type JobPayload, PermanentJobError, RetryableJobError } from "@sparks/queues";
 import type { WorkerDeps } from "../worker-deps";
 import {
@@ -127,6 +128,7 @@ export async function runSync(deps: WorkerDeps, request: SyncRequest): Promise<S
     await refreshUsageCounters(deps, { syncRunId: request.syncId }).catch((e: Error) =>
       deps.logger.warn({ syncId: request.syncId, err: e.message }, "usage counters not refreshed"),
     );
+    if (counts.quarantined > 0) itemsQuarantined.inc({ category: "any", reason: "sync" }, counts.quarantined);
     const final = { ...counts, push_jobs: pushJobs };
     await runs.finish(request.syncId, "completed", final, null);
     deps.logger.info({ syncId: request.syncId, counts: final }, "sync completed");
