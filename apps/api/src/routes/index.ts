@@ -11,6 +11,7 @@ import { stripeWebhookRoutes } from "./stripe-webhook.routes";
 import { subscriptionsRoutes } from "./subscriptions.routes";
 import { usageErrorsRoutes } from "./usage-errors.routes";
 import { usagePageRoutes } from "./usage-page.routes";
+import { usageReconciliationRoutes } from "./usage-reconciliation.routes";
 import { usageReportRoutes } from "./usage-report.routes";
 import { usageSyncRoutes } from "./usage-sync.routes";
 
@@ -32,4 +33,5 @@ export async function registerRoutes(app: FastifyInstance, options: RoutePluginO
   await app.register(usageSyncRoutes, options);
   await app.register(usageErrorsRoutes, options);
   await app.register(usagePageRoutes, options);
+  await app.register(usageReconciliationRoutes, options);
 }
