@@ -29,4 +29,6 @@ export {
 export { metricsRegistry } from "./routes/metrics.routes";
 export { exitOnSignals, type ShutdownOptions } from "./shutdown";
 export { type ApiHandle, DEFAULT_REDIS_URL, type StartApiOptions, startApi } from "./start-api";
+export { createBillingStripe } from "./use-cases/billing-stripe";
+export { type SignupResult, SignupUseCase } from "./use-cases/signup.use-case";
 export { type UsageReport, UsageReportUseCase } from "./use-cases/usage-report.use-case";

@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { startApi } from "@sparks/api";
 import type { AppConfig } from "@sparks/config";
@@ -8,6 +9,7 @@ import { startWorker } from "@sparks/worker";
 import type { Logger } from "pino";
 import { CliError } from "../cli-error";
 import { ensureRedis } from "../redis-launcher";
+import type { DemoMode } from "./demo-mode";
 
 type Part = "api" | "worker";
 
@@ -16,8 +18,14 @@ interface Stoppable {
   close(): Promise<void>;
 }
 
-async function openDatabase(config: AppConfig, parts: Part[]): Promise<Database> {
+async function openDatabase(config: AppConfig, parts: Part[], demo: boolean): Promise<Database> {
   if (config.databaseUrl) return createDatabase({ url: config.databaseUrl });
+  if (demo) {
+    // The emulators live in memory, so demo data must not outlive them (stale Stripe ids).
+    const dir = join(config.dataDir, "pglite-demo");
+    await rm(dir, { recursive: true, force: true });
+    return createDatabase({ dataDir: dir });
+  }
   // PGlite is one connection in one process: API and workers apart would each open their own.
   if (parts.length === 1) {
     throw new CliError(
@@ -27,9 +35,19 @@ async function openDatabase(config: AppConfig, parts: Part[]): Promise<Database>
   return createDatabase({ dataDir: join(config.dataDir, "pglite") });
 }
 
+export interface RunOptions {
+  /** `sparks start` without keys runs the demo emulators (default true; `--no-demo` turns it off). */
+  demo?: boolean;
+}
+
 /** Runs the given parts in this process until SIGTERM/SIGINT, then shuts down gracefully. */
-export async function runSparks(env: NodeJS.ProcessEnv, parts: Part[], repoRoot: string): Promise<number> {
-  const config = loadConfig(env);
+export async function runSparks(
+  env: NodeJS.ProcessEnv,
+  parts: Part[],
+  repoRoot: string,
+  options: RunOptions = {},
+): Promise<number> {
+  let config = loadConfig(env);
   const logger: Logger = createLogger({ level: config.logLevel }, secretsFromConfig(config));
   const stack: Stoppable[] = [];
   const stopAll = async () => {
@@ -38,6 +56,14 @@ export async function runSparks(env: NodeJS.ProcessEnv, parts: Part[], repoRoot:
     }
   };
   try {
+    let demo: DemoMode | null = null;
+    const demoMode = await import("./demo-mode");
+    if (options.demo !== false && parts.length === 2 && demoMode.wantsDemo(config)) {
+      const started = await demoMode.startDemo(env, config, logger);
+      demo = started;
+      stack.push({ name: "demo emulators", close: () => started.close() });
+      config = started.config;
+    }
     const redis = await ensureRedis({
       redisUrl: config.redisUrl,
       dataDir: resolve(config.dataDir),
@@ -46,20 +72,24 @@ export async function runSparks(env: NodeJS.ProcessEnv, parts: Part[], repoRoot:
     stack.push({ name: "redis", close: redis.stop });
     logger.info({ source: redis.source }, "redis ready");
 
-    const database = await openDatabase(config, parts);
+    const database = await openDatabase(config, parts, demo !== null);
     stack.push({ name: "database", close: () => database.close() });
     await migrateDatabase(database);
     logger.info({ kind: database.kind }, "database ready");
+    if (demo) await demoMode.seedDemo(demo, database, logger);
 
     if (parts.includes("worker")) {
       const worker = await startWorker({ config, database, redisUrl: redis.url, logger });
       stack.push({ name: "worker", close: () => worker.close() });
     }
+    let apiUrl: string | null = null;
     if (parts.includes("api")) {
       const api = await startApi(config, { database, redisUrl: redis.url, logger });
       stack.push({ name: "api", close: () => api.close() });
       logger.info({ url: api.url }, "Sparks API listening");
+      apiUrl = api.url.replace("0.0.0.0", "127.0.0.1");
     }
+    if (demo) await demoMode.firstDemoSync(demo, database, redis.url, logger, apiUrl);
   } catch (e) {
     await stopAll();
     throw e;
