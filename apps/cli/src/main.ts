@@ -5,6 +5,7 @@ import { registerBackfill } from "./commands/backfill.command";
 import { registerEmulate } from "./commands/emulate.command";
 import { registerErrors } from "./commands/errors.command";
 import { registerMigrate } from "./commands/migrate.command";
+import { registerReconcile } from "./commands/reconcile.command";
 import { registerReport } from "./commands/report.command";
 import { registerStart } from "./commands/start.command";
 import { registerStripeSetup } from "./commands/stripe-setup.command";
@@ -27,6 +28,7 @@ registerSync(program, env);
 registerBackfill(program, env);
 registerReport(program, env);
 registerErrors(program, env);
+registerReconcile(program, env);
 
 await runCommand(async () => {
   try {
