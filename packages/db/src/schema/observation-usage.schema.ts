@@ -1,4 +1,4 @@
-import { boolean, index, jsonb, pgTable, text } from "drizzle-orm/pg-core";
+import { boolean, index, pgTable, text } from "drizzle-orm/pg-core";
 import { timestamptz } from "./columns.util";
 
 /**
@@ -16,9 +16,11 @@ export const observationUsage = pgTable(
     startTime: timestamptz("start_time").notNull(),
     userId: text("user_id"),
     isRoot: boolean("is_root").notNull().default(false),
-    // Raw JSON values, so bad strings are still quarantined with their reason on re-derivation.
-    usageDetails: jsonb("usage_details").$type<Record<string, unknown> | null>(),
-    metadata: jsonb("metadata").$type<Record<string, unknown> | null>(),
+    // Raw JSON values (as JSON text), so bad strings are still quarantined with their reason on
+    // re-derivation. Text, not jsonb: staging never queries into them, and jsonb's parse on every
+    // write was the largest part of a page's staging cost (migration 0004).
+    usageDetails: text("usage_details"),
+    metadata: text("metadata"),
     costUsd: text("cost_usd"),
     seenAt: timestamptz("seen_at").notNull().defaultNow(),
   },
