@@ -1,0 +1,6 @@
+export { ChaosDeadlineError, type ChaosRunResult, runChaos } from "./chaos.run";
+export type { ChaosVerdict } from "./chaos.verify";
+export { type ChaosPlan, FULL_PLAN, SMOKE_PLAN } from "./chaos-plan";
+export { type ExpectedUsage, expectedUsage, stripeByGroup } from "./expected-usage";
+export { type LoadOptions, type LoadResult, runLoad } from "./load.run";
+export { renderTable } from "./summary.table";
