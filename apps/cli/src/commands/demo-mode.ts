@@ -85,7 +85,6 @@ export async function firstDemoSync(
   database: Database,
   redisUrl: string,
   logger: Logger,
-  apiUrl: string | null,
 ): Promise<void> {
   const { createRedisConnection, QueueService } = await import("@sparks/queues");
   const { requestSync } = await import("@sparks/worker/ledger");
@@ -94,19 +93,23 @@ export async function firstDemoSync(
   try {
     const from = new Date(Date.now() - DEMO_SYNC_BACK_MS).toISOString();
     const sync = await requestSync({ database, queues }, { from, trigger: "manual" });
-    const month = new Date().toISOString().slice(0, 7);
-    logger.info(
-      {
-        syncId: sync.syncId,
-        bullBoard: apiUrl ? `${apiUrl}/admin/queues` : null,
-        bullBoardUser: demo.config.admin?.user ?? null,
-        bullBoardPassword: demo.config.admin?.user === DEMO_ADMIN_USER ? DEMO_ADMIN_PASSWORD : "(yours)",
-        report: `pnpm sparks report --month ${month}  (with the same DATABASE_URL; usage appears within a minute or two)`,
-      },
-      "demo mode: first sync enqueued",
-    );
+    logger.info({ syncId: sync.syncId, customers: demo.customers }, "demo mode: first sync enqueued");
   } finally {
     await queues.close();
     await redis.quit().catch(() => redis.disconnect());
   }
+}
+
+/** Where to look: Bull Board (operator basic auth) and the monthly report. */
+export function logDemoAccess(demo: DemoMode, apiUrl: string | null, logger: Logger): void {
+  const admin = demo.config.admin;
+  logger.info(
+    {
+      bullBoard: apiUrl ? `${apiUrl}/admin/queues` : null,
+      bullBoardUser: admin?.user ?? null,
+      bullBoardPassword: admin?.user === DEMO_ADMIN_USER ? DEMO_ADMIN_PASSWORD : "(SPARKS_ADMIN_PASSWORD)",
+      report: `pnpm sparks report --month ${new Date().toISOString().slice(0, 7)} (same DATABASE_URL; the embedded demo database is readable once sparks start stops)`,
+    },
+    "demo mode: usage appears within a minute or two",
+  );
 }

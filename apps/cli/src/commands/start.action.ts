@@ -82,6 +82,8 @@ export async function runSparks(
       const worker = await startWorker({ config, database, redisUrl: redis.url, logger });
       stack.push({ name: "worker", close: () => worker.close() });
     }
+    // Before the API listens: once /readyz answers, start-up (demo included) is complete.
+    if (demo) await demoMode.firstDemoSync(demo, database, redis.url, logger);
     let apiUrl: string | null = null;
     if (parts.includes("api")) {
       const api = await startApi(config, { database, redisUrl: redis.url, logger });
@@ -89,7 +91,7 @@ export async function runSparks(
       logger.info({ url: api.url }, "Sparks API listening");
       apiUrl = api.url.replace("0.0.0.0", "127.0.0.1");
     }
-    if (demo) await demoMode.firstDemoSync(demo, database, redis.url, logger, apiUrl);
+    if (demo) demoMode.logDemoAccess(demo, apiUrl, logger);
   } catch (e) {
     await stopAll();
     throw e;
