@@ -108,7 +108,7 @@ export function logDemoAccess(demo: DemoMode, apiUrl: string | null, logger: Log
       bullBoard: apiUrl ? `${apiUrl}/admin/queues` : null,
       bullBoardUser: admin?.user ?? null,
       bullBoardPassword: admin?.user === DEMO_ADMIN_USER ? DEMO_ADMIN_PASSWORD : "(SPARKS_ADMIN_PASSWORD)",
-      report: `pnpm sparks report --month ${new Date().toISOString().slice(0, 7)} (same DATABASE_URL; the embedded demo database is readable once sparks start stops)`,
+      report: `pnpm sparks report --month ${new Date().toISOString().slice(0, 7)} (with the same DATABASE_URL)`,
     },
     "demo mode: usage appears within a minute or two",
   );
