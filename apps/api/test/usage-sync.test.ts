@@ -81,7 +81,9 @@ describe("POST /usage/sync", () => {
     const ids = res.body.processed_trace_ids as string[];
     expect(ids).toHaveLength(41);
     expect(ids).toContain(ORPHAN_TRACE);
-    expect(res.body.counts).toMatchObject({ traces: 41, quarantined: 1 });
+    // The queued run of the previous test read this window first, so this one decides nothing new;
+    // the orphan's quarantine shows as the current error of a trace it processed.
+    expect(res.body.counts).toMatchObject({ traces: 41 });
     expect(res.body.item_errors).toEqual([
       expect.objectContaining({ trace_id: ORPHAN_TRACE, status: "quarantined" }),
     ]);
