@@ -46,7 +46,7 @@ export const SMOKE_PLAN: ChaosPlan = {
   stripeTimeoutMs: 1_000,
   loadSeconds: 5,
   loadRps: 500,
-  deadlineMs: 160_000,
+  deadlineMs: 240_000,
 };
 
 /**

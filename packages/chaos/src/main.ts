@@ -19,7 +19,10 @@ try {
   log(renderTable(`chaos (${plan.name}), ${(chaos.durationMs / 1000).toFixed(0)} s`, chaos.verdict.rows));
   failures.push(...chaos.verdict.failures);
   log(`load: ${plan.loadRps} req/s for ${plan.loadSeconds} s on loopback`);
-  const load = await runLoad({ seconds: plan.loadSeconds, rps: plan.loadRps }, log);
+  const load = await runLoad(
+    { seconds: plan.loadSeconds, rps: plan.loadRps, enforceLatency: plan.name === "full" },
+    log,
+  );
   log(renderTable("API load", load.rows));
   failures.push(...load.failures);
 } catch (error) {
