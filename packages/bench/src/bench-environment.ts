@@ -6,7 +6,7 @@ import { createStripeClient, setupStripeCatalog } from "@sparks/stripe";
 import { createTestDatabase, createTestRedis, type TestDatabase } from "@sparks/testing";
 import type { PipelineOptions } from "@sparks/worker";
 import type Stripe from "stripe";
-import type { EmulatorHostInfo, EmulatorHostSpec } from "./hosts/emulator-host.types";
+import type { EmulatorHostInfo, EmulatorHostSpec, MeterCallsView } from "./hosts/emulator-host.types";
 import { ChildHost } from "./hosts/ipc.channel";
 import type { WorkerHostSpec } from "./hosts/worker-host.types";
 
@@ -35,9 +35,18 @@ export async function peakRssMb(pid: number): Promise<number> {
   return Number(match[1]) / 1024;
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (100 ticks/s). */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export interface WorkerProcess {
   host: ChildHost;
   peakRssMb(): Promise<number>;
+  cpuSeconds(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -75,9 +84,13 @@ export class BenchEnvironment {
     readonly queues: QueueService | null,
     /** The traffic's window, [from, to). */
     readonly window: { from: string; to: string },
+    private readonly workerNodeFlags: string[],
   ) {}
 
-  static async create(spec: EmulatorHostSpec, opts: { ledger: boolean }): Promise<BenchEnvironment> {
+  static async create(
+    spec: EmulatorHostSpec,
+    opts: { ledger: boolean; workerNodeFlags?: string[] },
+  ): Promise<BenchEnvironment> {
     const emulators = ChildHost.spawn(EMULATOR_ENTRY, spec, {
       // Up to a million observations live in the emulator's heap (about 1.2 KB each).
       nodeFlags: ["--max-old-space-size=8192"],
@@ -113,10 +126,20 @@ export class BenchEnvironment {
         })),
       );
     }
-    return new BenchEnvironment(emulators, info, stripe, stripeIds, database, redis, queues, {
-      from: spec.traffic.from,
-      to: spec.traffic.to,
-    });
+    return new BenchEnvironment(
+      emulators,
+      info,
+      stripe,
+      stripeIds,
+      database,
+      redis,
+      queues,
+      {
+        from: spec.traffic.from,
+        to: spec.traffic.to,
+      },
+      opts.workerNodeFlags ?? [],
+    );
   }
 
   /** The production env of a worker pointed at these emulators. */
@@ -154,11 +177,14 @@ export class BenchEnvironment {
       pipeline: { ...start.pipeline },
       maxConnections: start.maxConnections ?? 10,
     };
-    const host = ChildHost.spawn(WORKER_ENTRY, spec, start.nodeFlags ? { nodeFlags: start.nodeFlags } : {});
+    const host = ChildHost.spawn(WORKER_ENTRY, spec, {
+      nodeFlags: [...this.workerNodeFlags, ...(start.nodeFlags ?? [])],
+    });
     await host.ready;
     const worker: WorkerProcess = {
       host,
       peakRssMb: () => peakRssMb(host.pid),
+      cpuSeconds: () => cpuSeconds(host.pid),
       stop: () => host.stop(),
     };
     this.workers.push(worker);
@@ -222,5 +248,17 @@ export class BenchEnvironment {
     await this.redis?.cleanup().catch(() => undefined);
     await this.database?.drop().catch(() => undefined);
     await this.emulators.stop();
+  }
+}
+
+/** Emulator-clock ms of the first accepted meter event (waits up to a minute for it). */
+export async function firstAccepted(env: BenchEnvironment): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const calls = await env.emulators.request<MeterCallsView>("meterCalls");
+    const first = calls.acceptedAt[0];
+    if (first !== undefined) return first;
+    if (Date.now() > deadline) throw new BenchTimeoutError("no meter event accepted within 60 s");
+    await sleep(50);
   }
 }

@@ -13,6 +13,8 @@ export interface BenchArgs {
   /** Overrides of the push knobs, to explore (`--push-concurrency 128 --push-processes 2`). */
   pushConcurrency?: number;
   pushProcesses?: number;
+  /** Directory for `node --cpu-prof` profiles of every worker child (`--profile DIR`). */
+  profileDir?: string;
 }
 
 function isFigure(value: string): value is FigureId {
@@ -28,6 +30,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
       smoke: { type: "boolean" },
       "push-concurrency": { type: "string" },
       "push-processes": { type: "string" },
+      profile: { type: "string" },
     },
   });
   const only = (values.only ?? FIGURE_IDS.join(","))
@@ -56,5 +59,6 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     smoke: values.smoke === true,
     ...(pushConcurrency === undefined ? {} : { pushConcurrency }),
     ...(pushProcesses === undefined ? {} : { pushProcesses }),
+    ...(values.profile === undefined ? {} : { profileDir: values.profile }),
   };
 }

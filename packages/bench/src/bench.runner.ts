@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { BenchArgs } from "./bench.args";
 import { benchSizes, type FigureId, type FigureReport, type FigureRow } from "./bench.types";
 import { runBudgets } from "./figures/budget.scenario";
@@ -29,6 +30,9 @@ export async function runBench(
     ...benchSizes(args.size, args.smoke),
     ...(args.pushConcurrency === undefined ? {} : { pushConcurrency: args.pushConcurrency }),
     ...(args.pushProcesses === undefined ? {} : { pushProcesses: args.pushProcesses }),
+    ...(args.profileDir === undefined
+      ? {}
+      : { workerNodeFlags: ["--cpu-prof", `--cpu-prof-dir=${resolve(args.profileDir)}`] }),
   };
   const wants = (f: FigureId) => args.only.includes(f);
   const scenarios: Scenario[] = [
@@ -48,9 +52,7 @@ export async function runBench(
   const rows: FigureRow[] = [];
   const failures: string[] = [];
   const details: Record<string, unknown> = {};
-  for (const scenario of scenarios) {
-    if (!scenario.figures.some(wants)) continue;
-    io.log(`… ${scenario.name}`);
+  const runOne = async (scenario: Scenario) => {
     const t0 = performance.now();
     try {
       const report = await scenario.run();
@@ -62,7 +64,19 @@ export async function runBench(
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       failures.push(`${scenario.name}: ${message}`);
-      io.log(`  FAILED: ${message}`);
+      io.log(`  FAILED ${scenario.name}: ${message}`);
+    }
+  };
+  const selected = scenarios.filter((s) => s.figures.some(wants));
+  if (sizes.smoke) {
+    // The smoke only proves that every scenario runs and that totals agree; its figures mean
+    // nothing, so the scenarios run side by side to keep CI in seconds rather than minutes.
+    io.log(`… ${selected.map((s) => s.name).join(", ")} (smoke: concurrently)`);
+    await Promise.all(selected.map(runOne));
+  } else {
+    for (const scenario of selected) {
+      io.log(`… ${scenario.name}`);
+      await runOne(scenario);
     }
   }
   const machine = { ...describeMachine(), loadAverageAtStart: machineBefore.loadAverage };

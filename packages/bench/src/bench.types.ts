@@ -35,6 +35,8 @@ export interface BenchSizes {
   ingestObservations: number;
   v1Observations: number;
   budgetSeconds: number;
+  /** Window over which the unbudgeted push rate is measured. */
+  pushSeconds: number;
   budgetObservations: Record<"25" | "900", number>;
   rssObservations: { small: number; large: number };
   quotaRate: number;
@@ -45,6 +47,8 @@ export interface BenchSizes {
   /** Worker processes sharing the push (and the STRIPE_MAX_RPS budget). */
   pushProcesses: number;
   timeoutMs: number;
+  /** V8 flags for every worker child (e.g. `--cpu-prof`). */
+  workerNodeFlags: string[];
 }
 
 export function benchSizes(scale: number, smoke: boolean): BenchSizes {
@@ -56,6 +60,7 @@ export function benchSizes(scale: number, smoke: boolean): BenchSizes {
       ingestObservations: 3_000,
       v1Observations: 1_000,
       budgetSeconds: 2,
+      pushSeconds: 3,
       budgetObservations: { "25": 400, "900": 3_000 },
       rssObservations: { small: 1_000, large: 3_000 },
       quotaRate: 200,
@@ -64,6 +69,7 @@ export function benchSizes(scale: number, smoke: boolean): BenchSizes {
       pushConcurrency: 32,
       pushProcesses: 1,
       timeoutMs: 120_000,
+      workerNodeFlags: [],
     };
   }
   const n = (base: number) => Math.max(500, Math.round(base * scale));
@@ -74,6 +80,7 @@ export function benchSizes(scale: number, smoke: boolean): BenchSizes {
     ingestObservations: n(200_000),
     v1Observations: n(30_000),
     budgetSeconds: 10,
+    pushSeconds: 20,
     budgetObservations: { "25": n(2_000), "900": n(36_000) },
     rssObservations: { small: n(100_000), large: n(1_000_000) },
     quotaRate: 2_000,
@@ -82,5 +89,6 @@ export function benchSizes(scale: number, smoke: boolean): BenchSizes {
     pushConcurrency: 64,
     pushProcesses: 1,
     timeoutMs: 900_000,
+    workerNodeFlags: [],
   };
 }

@@ -34,7 +34,10 @@ export async function runEndToEnd(sizes: BenchSizes): Promise<FigureReport> {
   let sparksSeconds: number;
   let sparksTotals: Map<string, number>;
   let traffic: BenchEnvironment["info"]["traffic"];
-  const sparksEnv = await BenchEnvironment.create(spec, { ledger: true });
+  const sparksEnv = await BenchEnvironment.create(spec, {
+    ledger: true,
+    workerNodeFlags: sizes.workerNodeFlags,
+  });
   try {
     traffic = sparksEnv.info.traffic;
     const worker = await sparksEnv.startWorker({

@@ -7,7 +7,7 @@ import { emulatorSpec, fmt } from "./scenario.util";
 export async function runLangfuseV1(sizes: BenchSizes): Promise<FigureReport> {
   const env = await BenchEnvironment.create(
     emulatorSpec(sizes, sizes.v1Observations, { latencyMs: 0, rateLimitPerSecond: 0 }, { v1Only: true }),
-    { ledger: true },
+    { ledger: true, workerNodeFlags: sizes.workerNodeFlags },
   );
   try {
     const worker = await env.startWorker({ only: ["syncUsage"], env: { LANGFUSE_API: "v1" } });
