@@ -75,6 +75,26 @@ export interface IngestInput {
 }
 
 /**
+ * Every staged row of the traces whose staged rows this page changed. A trace whose rows a
+ * re-read found unchanged is not re-derived: its ledger rows were written from exactly these
+ * rows, in the transaction that staged them (an operator retry re-derives without a page).
+ * The page's own rows are taken from memory; only the traces' other rows (earlier pages, late
+ * observations) are read back.
+ */
+async function traceRowsAfterStaging(
+  staging: ObservationStagingRepository,
+  page: readonly StagedObservation[],
+  changed: ReadonlySet<string>,
+): Promise<StagedObservation[]> {
+  if (changed.size === 0) return [];
+  // The last copy of an id wins, as in `stage`.
+  const fromPage = new Map<string, StagedObservation>();
+  for (const r of page) if (changed.has(r.traceId)) fromPage.set(r.observationId, r);
+  const others = await staging.loadOthersOfTraces([...changed], [...fromPage.keys()]);
+  return [...others, ...fromPage.values()];
+}
+
+/**
  * Stages a page (if given) and re-derives whole traces from all their staged observations,
  * applying the ledger rules — all in ONE transaction (one commit per page, and the ledger never
  * reflects a half-staged page). Existing rows are locked in id order, as the push use-case
@@ -92,13 +112,18 @@ export async function ingestTraces(
     // Page commits need not wait for their WAL flush: losing the last pages in a Postgres crash
     // only means reading them again, and the watermark (committed synchronously later, after
     // them in the WAL) can never survive without them. Meter-event decisions stay synchronous.
+    // Reads are key lookups (index scans) whatever the tables' statistics say mid-backfill.
     const staging = new ObservationStagingRepository(tx);
-    await staging.deferCommitFlush();
+    await staging.pageTransactionSettings();
+    let rows: StagedObservation[];
     if (input.page) {
-      await staging.stage(input.page);
+      const changed = await staging.stage(input.page);
       if (input.syncRunId) await new SyncRunRepository(tx).addTraces(input.syncRunId, input.traceIds);
+      rows = await traceRowsAfterStaging(staging, input.page, changed);
+    } else {
+      rows = await staging.loadByTraceIds(input.traceIds);
     }
-    const byTrace = groupByTrace(await staging.loadByTraceIds(input.traceIds));
+    const byTrace = groupByTrace(rows);
     const derivations = [...byTrace].map(([traceId, rows]) => {
       const trace = buildTraceInput(traceId, rows);
       return { trace, derived: deriveUsage(trace, deps.config.billing) };
@@ -121,7 +146,7 @@ export async function ingestTraces(
         desired.push(row);
       }
     }
-    counts.traces = byTrace.size;
+    counts.traces = input.page ? input.traceIds.length : byTrace.size;
     counts.observations = input.page?.length ?? 0;
     const items = new UsageItemRepository(tx);
     const existing = await items.lockByTraceIds([...byTrace.keys()]);

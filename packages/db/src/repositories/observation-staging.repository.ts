@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
 import { executeRows } from "../execute-rows";
-import { jsonParam, toDate, toNullableString } from "./row-values.util";
+import { toDate, toNullableString } from "./row-values.util";
+import { textArrayParam } from "./text-array.param";
 
 /** One Langfuse observation as staged (the shape of `ObservationRecord` from @sparks/langfuse). */
 export interface StagedObservation {
@@ -28,53 +29,74 @@ function jsonObject(value: unknown): Record<string, unknown> | null {
   return isRecord(value) ? value : null;
 }
 
+/** JSON text of a staged JSON value (null stays SQL NULL). */
+function jsonText(value: Record<string, unknown> | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function toStaged(r: Record<string, unknown>): StagedObservation {
+  return {
+    observationId: String(r.observation_id),
+    traceId: String(r.trace_id),
+    type: String(r.type),
+    startTime: toDate(r.start_time),
+    userId: toNullableString(r.user_id),
+    isRoot: r.is_root === true || r.is_root === "t",
+    usageDetails: jsonObject(r.usage_details),
+    metadata: jsonObject(r.metadata),
+    costUsd: toNullableString(r.cost_usd),
+  };
+}
+
 /**
  * `observation_usage`: the idempotent unit of re-reading Langfuse. Writes are one statement
- * per page (`jsonb_to_recordset`), never one per observation.
+ * per page, never one per observation.
  */
 export class ObservationStagingRepository {
   constructor(private readonly db: SparksDb | SparksTx) {}
 
   /**
-   * `SET LOCAL synchronous_commit = off` for the current transaction (call inside one): its
-   * commit does not wait for the WAL flush. Only for work that is safe to redo after a Postgres
-   * crash, such as staging a page that will simply be read again.
+   * Settings for the current transaction of one ingested page (call inside one):
+   * - `synchronous_commit = off`: its commit does not wait for the WAL flush. Only for work that
+   *   is safe to redo after a Postgres crash, such as staging a page that will simply be read
+   *   again.
+   * - key lookups only: every read of a page is a lookup by trace or row id, but during a
+   *   backfill the tables grow faster than autovacuum analyzes them, and without statistics the
+   *   planner takes `trace_id = any(<300 ids>)` for most of the table and chose (parallel)
+   *   sequential scans — up to 150 ms per page, growing with the table. Index scans are right at
+   *   any size here; JIT (which the then huge costs would trigger) never pays off for these.
    */
-  async deferCommitFlush(): Promise<void> {
-    await executeRows(this.db, sql`set local synchronous_commit = off`);
+  async pageTransactionSettings(): Promise<void> {
+    await executeRows(
+      this.db,
+      sql`select set_config('synchronous_commit', 'off', true), set_config('enable_seqscan', 'off', true),
+                 set_config('max_parallel_workers_per_gather', '0', true), set_config('jit', 'off', true)`,
+    );
   }
 
   /**
    * Upserts a page of observations; a row is rewritten only when something billing-relevant
-   * changed. Returns the trace ids whose staged rows were inserted or changed.
+   * changed. Returns the trace ids whose staged rows were inserted or changed. One statement
+   * per page, each column passed as one array parameter (see `textArrayParam`), JSON values
+   * as JSON text (stored as text: staging only ever hands them back, never queries into them).
    */
   async stage(records: readonly StagedObservation[]): Promise<Set<string>> {
     if (records.length === 0) return new Set();
     // ON CONFLICT cannot touch one row twice in a statement: the last copy of an id wins.
     const unique = new Map<string, StagedObservation>();
     for (const r of records) unique.set(r.observationId, r);
-    const payload = jsonParam(
-      [...unique.values()].map((r) => ({
-        observation_id: r.observationId,
-        trace_id: r.traceId,
-        type: r.type,
-        start_time: r.startTime.toISOString(),
-        user_id: r.userId,
-        is_root: r.isRoot,
-        usage_details: r.usageDetails,
-        metadata: r.metadata,
-        cost_usd: r.costUsd,
-      })),
-    );
-    const rows = await executeRows<{ trace_id: unknown }>(
+    const rows = [...unique.values()];
+    const column = (pick: (r: StagedObservation) => string | null) => textArrayParam(rows.map(pick));
+    const changed = await executeRows<{ trace_id: unknown }>(
       this.db,
       sql`insert into observation_usage
             (observation_id, trace_id, type, start_time, user_id, is_root, usage_details, metadata, cost_usd)
-          select x.observation_id, x.trace_id, x.type, x.start_time, x.user_id, x.is_root,
-                 x.usage_details, x.metadata, x.cost_usd
-          from jsonb_to_recordset(${payload}::jsonb) as x(
-            observation_id text, trace_id text, type text, start_time timestamptz, user_id text,
-            is_root boolean, usage_details jsonb, metadata jsonb, cost_usd text)
+          select * from unnest(
+            ${column((r) => r.observationId)}::text[], ${column((r) => r.traceId)}::text[],
+            ${column((r) => r.type)}::text[], ${column((r) => r.startTime.toISOString())}::timestamptz[],
+            ${column((r) => r.userId)}::text[], ${column((r) => (r.isRoot ? "t" : "f"))}::boolean[],
+            ${column((r) => jsonText(r.usageDetails))}::text[], ${column((r) => jsonText(r.metadata))}::text[],
+            ${column((r) => r.costUsd)}::text[])
           on conflict (observation_id) do update set
             trace_id = excluded.trace_id, type = excluded.type, start_time = excluded.start_time,
             user_id = excluded.user_id, is_root = excluded.is_root,
@@ -88,7 +110,29 @@ export class ObservationStagingRepository {
                  excluded.is_root, excluded.usage_details, excluded.metadata, excluded.cost_usd)
           returning trace_id`,
     );
-    return new Set(rows.map((r) => String(r.trace_id)));
+    return new Set(changed.map((r) => String(r.trace_id)));
+  }
+
+  /**
+   * Staged rows of these traces other than `except` (ids whose current state the caller already
+   * holds, e.g. the page it just staged), ordered by (trace_id, start_time, observation_id).
+   */
+  async loadOthersOfTraces(
+    traceIds: readonly string[],
+    except: readonly string[],
+  ): Promise<StagedObservation[]> {
+    if (traceIds.length === 0) return [];
+    const rows = await executeRows<Record<string, unknown>>(
+      this.db,
+      sql`select o.observation_id, o.trace_id, o.type, o.start_time, o.user_id, o.is_root,
+                 o.usage_details, o.metadata, o.cost_usd
+          from observation_usage o
+            -- An anti-join the planner hashes (a NOT EXISTS over unnest ran as a per-row subplan).
+            left join unnest(${textArrayParam(except)}::text[]) as p(id) on p.id = o.observation_id
+          where o.trace_id = any(${textArrayParam(traceIds)}::text[]) and p.id is null
+          order by o.trace_id, o.start_time, o.observation_id`,
+    );
+    return rows.map(toStaged);
   }
 
   /** Every staged row of these traces, ordered by (start_time, observation_id). */
@@ -98,19 +142,9 @@ export class ObservationStagingRepository {
       this.db,
       sql`select observation_id, trace_id, type, start_time, user_id, is_root, usage_details, metadata, cost_usd
           from observation_usage
-          where trace_id in (select jsonb_array_elements_text(${jsonParam(traceIds)}::jsonb))
+          where trace_id = any(${textArrayParam(traceIds)}::text[])
           order by trace_id, start_time, observation_id`,
     );
-    return rows.map((r) => ({
-      observationId: String(r.observation_id),
-      traceId: String(r.trace_id),
-      type: String(r.type),
-      startTime: toDate(r.start_time),
-      userId: toNullableString(r.user_id),
-      isRoot: r.is_root === true || r.is_root === "t",
-      usageDetails: jsonObject(r.usage_details),
-      metadata: jsonObject(r.metadata),
-      costUsd: toNullableString(r.cost_usd),
-    }));
+    return rows.map(toStaged);
   }
 }

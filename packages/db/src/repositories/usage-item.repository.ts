@@ -1,8 +1,9 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
 import { executeRows } from "../execute-rows";
 import type { UsageItemStatus } from "../schema/usage-items.schema";
 import { jsonParam, toDate, toNullableNumber, toNullableString, toNumber } from "./row-values.util";
+import { textArrayParam } from "./text-array.param";
 
 /** A usage item as the pipeline reasons about it; exact Sparks as nano-Sparks. */
 export interface LedgerItem {
@@ -107,36 +108,27 @@ function toLedgerItem(r: Record<string, unknown>): LedgerItem {
   };
 }
 
-function writePayload(rows: readonly LedgerItemWrite[], ids?: readonly number[]): string {
-  return jsonParam(
-    rows.map((r, i) => ({
-      id: ids?.[i] ?? null,
-      trace_id: r.traceId,
-      usage_category: r.usageCategory,
-      quantity_revision: r.quantityRevision,
-      status: r.status,
-      customer_id: r.customerId,
-      customer_ref: r.customerRef,
-      month: r.month,
-      occurred_at: r.occurredAt.toISOString(),
-      quantity: r.quantity,
-      unit: r.unit,
-      // Wrapped so a raw JSON null survives as a value rather than becoming SQL NULL ambiguity.
-      raw_value: r.rawValue === undefined ? null : { v: r.rawValue },
-      exact_sparks: r.exactSparks,
-      reason: r.reason,
-      cost_center: r.costCenter,
-      tier: r.tier,
-      tier_hint: r.tierHint,
-      sync_run_id: r.syncRunId,
-    })),
-  );
+/**
+ * The columns ingest writes, as one array parameter each (see `textArrayParam`), decoded by
+ * `unnest` in the same order as WRITE_COLUMNS. `id` is only used by updates.
+ */
+function writeArrays(rows: readonly LedgerItemWrite[], ids?: readonly number[]): SQL {
+  const col = (pick: (r: LedgerItemWrite, i: number) => string | null) => textArrayParam(rows.map(pick));
+  return sql`unnest(
+    ${col((_, i) => (ids?.[i] === undefined ? null : String(ids[i])))}::bigint[],
+    ${col((r) => r.traceId)}::text[], ${col((r) => r.usageCategory)}::text[],
+    ${col((r) => String(r.quantityRevision))}::int[], ${col((r) => r.status)}::text[],
+    ${col((r) => r.customerId)}::text[], ${col((r) => r.customerRef)}::text[], ${col((r) => r.month)}::text[],
+    ${col((r) => r.occurredAt.toISOString())}::timestamptz[], ${col((r) => r.quantity)}::numeric[],
+    ${col((r) => r.unit)}::text[],
+    ${col((r) => (r.rawValue === undefined ? null : JSON.stringify(r.rawValue)))}::jsonb[],
+    ${col((r) => r.exactSparks)}::numeric[], ${col((r) => r.reason)}::text[], ${col((r) => r.costCenter)}::text[],
+    ${col((r) => r.tier)}::text[], ${col((r) => r.tierHint)}::text[], ${col((r) => r.syncRunId)}::text[])`;
 }
 
-const RECORD_COLUMNS =
-  sql.raw(`id bigint, trace_id text, usage_category text, quantity_revision int, status text,
-  customer_id text, customer_ref text, month text, occurred_at timestamptz, quantity numeric, unit text,
-  raw_value jsonb, exact_sparks numeric, reason text, cost_center text, tier text, tier_hint text, sync_run_id text`);
+const WRITE_COLUMNS =
+  sql.raw(`x(id, trace_id, usage_category, quantity_revision, status, customer_id, customer_ref, month,
+  occurred_at, quantity, unit, raw_value, exact_sparks, reason, cost_center, tier, tier_hint, sync_run_id)`);
 
 /**
  * The `usage_items` ledger. Every write is one statement per batch; the row locks taken by
@@ -152,7 +144,7 @@ export class UsageItemRepository {
     const rows = await executeRows<Record<string, unknown>>(
       this.db,
       sql`select ${SELECT_COLUMNS} from usage_items
-          where trace_id in (select jsonb_array_elements_text(${jsonParam(traceIds)}::jsonb))
+          where trace_id = any(${textArrayParam(traceIds)}::text[])
           order by id for update`,
     );
     return rows.map(toLedgerItem);
@@ -176,26 +168,25 @@ export class UsageItemRepository {
       sql`insert into usage_items (trace_id, usage_category, quantity_revision, status, customer_id, customer_ref,
             month, occurred_at, quantity, unit, raw_value, exact_sparks, reason, cost_center, tier, tier_hint, sync_run_id)
           select trace_id, usage_category, quantity_revision, status, customer_id, customer_ref, month, occurred_at,
-            quantity, unit, raw_value->'v', exact_sparks, reason, cost_center, tier, tier_hint, sync_run_id
-          from jsonb_to_recordset(${writePayload(rows)}::jsonb) as x(${RECORD_COLUMNS})`,
+            quantity, unit, raw_value, exact_sparks, reason, cost_center, tier, tier_hint, sync_run_id
+          from ${writeArrays(rows)} as ${WRITE_COLUMNS}`,
     );
   }
 
   /** Rewrites unsent items in place (the latest Langfuse state wins before anything is sent). */
   async updateMany(updates: ReadonlyArray<{ id: number; row: LedgerItemWrite }>): Promise<void> {
     if (updates.length === 0) return;
-    const payload = writePayload(
-      updates.map((u) => u.row),
-      updates.map((u) => u.id),
-    );
     await executeRows(
       this.db,
       sql`update usage_items u set
             status = x.status, customer_id = x.customer_id, customer_ref = x.customer_ref, month = x.month,
-            occurred_at = x.occurred_at, quantity = x.quantity, unit = x.unit, raw_value = x.raw_value->'v',
+            occurred_at = x.occurred_at, quantity = x.quantity, unit = x.unit, raw_value = x.raw_value,
             exact_sparks = x.exact_sparks, reason = x.reason, cost_center = x.cost_center, tier = x.tier,
             tier_hint = x.tier_hint, sync_run_id = coalesce(x.sync_run_id, u.sync_run_id), updated_at = now()
-          from jsonb_to_recordset(${payload}::jsonb) as x(${RECORD_COLUMNS})
+          from ${writeArrays(
+            updates.map((u) => u.row),
+            updates.map((u) => u.id),
+          )} as ${WRITE_COLUMNS}
           where u.id = x.id and u.meter_event_id is null`,
     );
   }
