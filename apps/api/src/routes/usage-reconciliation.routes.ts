@@ -1,5 +1,4 @@
 import { parseMonth } from "@sparks/core";
-import { reconcile, reconcileSourcesFrom } from "@sparks/worker";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";
@@ -16,7 +15,13 @@ const query = z.object({
  * `reconcile` job (daily, or `sparks reconcile --repair`).
  */
 export const usageReconciliationRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
-  const sources = reconcileSourcesFrom(deps.config);
+  // Reconciliation is the one read that must re-read Langfuse and Stripe. The worker's use-case
+  // (and with it the adapters) is loaded only when an admin asks, never at API start-up.
+  let loaded: Promise<typeof import("@sparks/worker")> | undefined;
+  const worker = () => {
+    loaded ??= import("@sparks/worker");
+    return loaded;
+  };
   app.get(
     "/usage/reconciliation",
     {
@@ -30,8 +35,9 @@ export const usageReconciliationRoutes: FastifyPluginAsyncZod<RoutePluginOptions
     async (request) => {
       const month = parseMonth(request.query.month);
       if (!month.ok) throw new BadRequestError(`month: ${month.err.message}`);
+      const { reconcile, reconcileSourcesFrom } = await worker();
       return reconcile(
-        { config: deps.config, database: deps.database, now: deps.now, ...sources },
+        { config: deps.config, database: deps.database, now: deps.now, ...reconcileSourcesFrom(deps.config) },
         { month: month.val, repair: false },
       );
     },
