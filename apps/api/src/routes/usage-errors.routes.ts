@@ -1,4 +1,9 @@
-import { type LedgerDeps, listLedgerErrors, retryLedgerErrors } from "@sparks/worker/ledger";
+import {
+  type LedgerDeps,
+  ledgerErrorsJson,
+  listLedgerErrors,
+  retryLedgerErrors,
+} from "@sparks/worker/ledger";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";
@@ -56,33 +61,7 @@ export const usageErrorsRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = asyn
         limit: request.query.limit,
         failedJobsPerQueue: request.query.failed_jobs,
       });
-      return {
-        items: items.map((e) => ({
-          error_id: e.errorId,
-          status: e.status,
-          reason: e.reason,
-          attempts: e.attempts,
-          next_retry_at: e.nextRetryAt?.toISOString() ?? null,
-          amount_at_risk: e.amountAtRisk,
-          urgency: e.urgency,
-          finalizes_at: e.finalizesAt.toISOString(),
-          trace_id: e.traceId,
-          usage_category: e.usageCategory,
-          customer_id: e.customerId,
-          customer_ref: e.customerRef,
-          month: e.month,
-          occurred_at: e.occurredAt.toISOString(),
-        })),
-        failed_jobs: failedJobs.map((j) => ({
-          queue: j.queue,
-          job_id: j.jobId,
-          name: j.name,
-          failed_reason: j.failedReason,
-          attempts_made: j.attemptsMade,
-          failed_at: j.failedAt?.toISOString() ?? null,
-          error_ids: j.errorIds,
-        })),
-      };
+      return ledgerErrorsJson({ items, failedJobs });
     },
   );
 

@@ -37,7 +37,9 @@ export function registerErrors(program: Command, env: NodeJS.ProcessEnv): void {
       const { openLedgerContext } = await import("./ledger-context");
       const ctx = await openLedgerContext(config, "errors");
       try {
-        const { listLedgerErrors, retryLedgerErrors } = await import("@sparks/worker/ledger");
+        const { ledgerErrorsJson, listLedgerErrors, retryLedgerErrors } = await import(
+          "@sparks/worker/ledger"
+        );
         if (action === "retry") {
           const outcomes = await retryLedgerErrors(ctx.ledger, [...new Set(ids)]);
           const results = outcomes.map((o) => ({ error_id: o.errorId, status: o.status, reason: o.reason }));
@@ -56,33 +58,7 @@ export function registerErrors(program: Command, env: NodeJS.ProcessEnv): void {
         }
         const { items, failedJobs } = await listLedgerErrors(ctx.ledger, { limit: opts.limit });
         if (opts.json) {
-          const out = {
-            items: items.map((e) => ({
-              error_id: e.errorId,
-              status: e.status,
-              reason: e.reason,
-              attempts: e.attempts,
-              next_retry_at: e.nextRetryAt?.toISOString() ?? null,
-              amount_at_risk: e.amountAtRisk,
-              urgency: e.urgency,
-              finalizes_at: e.finalizesAt.toISOString(),
-              trace_id: e.traceId,
-              usage_category: e.usageCategory,
-              customer_id: e.customerId,
-              customer_ref: e.customerRef,
-              month: e.month,
-              occurred_at: e.occurredAt.toISOString(),
-            })),
-            failed_jobs: failedJobs.map((j) => ({
-              queue: j.queue,
-              job_id: j.jobId,
-              name: j.name,
-              failed_reason: j.failedReason,
-              attempts_made: j.attemptsMade,
-              failed_at: j.failedAt?.toISOString() ?? null,
-              error_ids: j.errorIds,
-            })),
-          };
+          const out = ledgerErrorsJson({ items, failedJobs });
           process.stdout.write(`${JSON.stringify(out)}\n`);
           return;
         }

@@ -28,3 +28,37 @@ export async function listLedgerErrors(
 export function retryLedgerErrors(deps: LedgerDeps, errorIds: readonly string[]): Promise<RetryOutcome[]> {
   return retryErrors(toWorkerDeps(deps), errorIds);
 }
+
+/**
+ * The stable JSON shape of the error list, shared by `GET /usage/errors` and
+ * `sparks errors list --json`, so both answer the same thing.
+ */
+export function ledgerErrorsJson({ items, failedJobs }: LedgerErrors) {
+  return {
+    items: items.map((e) => ({
+      error_id: e.errorId,
+      status: e.status,
+      reason: e.reason,
+      attempts: e.attempts,
+      next_retry_at: e.nextRetryAt?.toISOString() ?? null,
+      amount_at_risk: e.amountAtRisk,
+      urgency: e.urgency,
+      finalizes_at: e.finalizesAt.toISOString(),
+      trace_id: e.traceId,
+      usage_category: e.usageCategory,
+      customer_id: e.customerId,
+      customer_ref: e.customerRef,
+      month: e.month,
+      occurred_at: e.occurredAt.toISOString(),
+    })),
+    failed_jobs: failedJobs.map((j) => ({
+      queue: j.queue,
+      job_id: j.jobId,
+      name: j.name,
+      failed_reason: j.failedReason,
+      attempts_made: j.attemptsMade,
+      failed_at: j.failedAt?.toISOString() ?? null,
+      error_ids: j.errorIds,
+    })),
+  };
+}
