@@ -125,13 +125,11 @@ export const usageSyncRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async 
       const seconds = body.wait_seconds ?? SYNC_WAIT_MAX_SECONDS;
       const done = await waitForSyncRun(ledger, queued.syncId, { timeoutMs: seconds * 1000 });
       if (!done || (done.status !== "completed" && done.status !== "failed")) {
-        return reply
-          .status(202)
-          .send({
-            sync_id: queued.syncId,
-            status: done?.status ?? queued.status,
-            deduplicated: queued.deduplicated,
-          });
+        return reply.status(202).send({
+          sync_id: queued.syncId,
+          status: done?.status ?? queued.status,
+          deduplicated: queued.deduplicated,
+        });
       }
       const run = await getSyncRun(ledger, queued.syncId, { limit: WAIT_TRACE_IDS });
       if (!run) throw new NotFoundError(`sync run ${queued.syncId} vanished`);
