@@ -13,7 +13,12 @@ export {
 } from "./ledger/error-ranking";
 export { type FailedJobView, listFailedJobs } from "./ledger/failed-jobs";
 export { type LedgerDeps, toWorkerDeps } from "./ledger/ledger-deps";
-export { type LedgerErrors, ledgerErrorsJson, listLedgerErrors, retryLedgerErrors } from "./ledger/ledger-errors";
+export {
+  type LedgerErrors,
+  ledgerErrorsJson,
+  listLedgerErrors,
+  retryLedgerErrors,
+} from "./ledger/ledger-errors";
 export {
   getSyncRun,
   isFinished,
