@@ -112,9 +112,13 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void)
     const errors = [...statuses].filter(([key]) => !/ 20[02]$/.test(key)).reduce((n, [, c]) => n + c, 0);
     const failures: string[] = [];
     if (errors > 0) failures.push(`load: ${errors} requests answered with an error status`);
-    if (q(0.99) >= 50) failures.push(`load: p99 ${q(0.99).toFixed(1)} ms is not under 50 ms`);
-    if (latencies.length / elapsed < options.rps * 0.95)
-      failures.push(`load: only ${(latencies.length / elapsed).toFixed(0)} req/s`);
+    const slow: string[] = [];
+    if (q(0.99) >= 50) slow.push(`load: p99 ${q(0.99).toFixed(1)} ms is not under 50 ms`);
+    if (latencies.length / elapsed < options.rps * 0.95) {
+      slow.push(`load: only ${(latencies.length / elapsed).toFixed(0)} req/s`);
+    }
+    if (options.enforceLatency) failures.push(...slow);
+    else for (const line of slow) log(`  (smoke: reported, not enforced) ${line}`);
     const rows: Array<[string, string | number]> = [
       ["requests", latencies.length],
       ["achieved rate (req/s)", Math.round(latencies.length / elapsed)],
