@@ -2,6 +2,7 @@ import { pickBillingMetadata, rawUsageDetails } from "./billing-metadata";
 import { costToDecimal } from "./cost.decimal";
 import type { ObservationRecord } from "./langfuse.types";
 import type { ObservationV1Row, ObservationV2Row, TraceV1Row } from "./langfuse-response.schemas";
+import { scrubNul, scrubNulRecord } from "./nul.scrubber";
 
 export const TRACE_RECORD_PREFIX = "trace:";
 export const TRACE_RECORD_TYPE = "TRACE";
@@ -10,14 +11,14 @@ export const TRACE_RECORD_TYPE = "TRACE";
 export function fromObservationV2(row: ObservationV2Row): ObservationRecord | null {
   if (row.traceId === null || row.traceId === "") return null;
   return {
-    observationId: row.id,
-    traceId: row.traceId,
-    type: row.type,
+    observationId: scrubNul(row.id),
+    traceId: scrubNul(row.traceId),
+    type: scrubNul(row.type),
     startTime: new Date(row.startTime),
-    userId: row.userId ?? null,
+    userId: row.userId == null ? null : scrubNul(row.userId),
     isRoot: row.isRootObservation ?? row.parentObservationId == null,
-    usageDetails: rawUsageDetails(row.usageDetails),
-    metadata: pickBillingMetadata(row.metadata),
+    usageDetails: scrubNulRecord(rawUsageDetails(row.usageDetails)),
+    metadata: scrubNulRecord(pickBillingMetadata(row.metadata)),
     costUsd: costToDecimal(row.totalCost),
   };
 }
@@ -33,14 +34,14 @@ function v1TotalCost(row: ObservationV1Row): unknown {
 export function fromObservationV1(row: ObservationV1Row): ObservationRecord | null {
   if (row.traceId === null || row.traceId === "") return null;
   return {
-    observationId: row.id,
-    traceId: row.traceId,
-    type: row.type,
+    observationId: scrubNul(row.id),
+    traceId: scrubNul(row.traceId),
+    type: scrubNul(row.type),
     startTime: new Date(row.startTime),
     userId: null,
     isRoot: row.parentObservationId == null,
-    usageDetails: rawUsageDetails(row.usageDetails),
-    metadata: pickBillingMetadata(row.metadata),
+    usageDetails: scrubNulRecord(rawUsageDetails(row.usageDetails)),
+    metadata: scrubNulRecord(pickBillingMetadata(row.metadata)),
     costUsd: costToDecimal(v1TotalCost(row)),
   };
 }
@@ -51,14 +52,14 @@ export function fromObservationV1(row: ObservationV1Row): ObservationRecord | nu
  */
 export function fromTraceV1(row: TraceV1Row): ObservationRecord {
   return {
-    observationId: `${TRACE_RECORD_PREFIX}${row.id}`,
-    traceId: row.id,
+    observationId: `${TRACE_RECORD_PREFIX}${scrubNul(row.id)}`,
+    traceId: scrubNul(row.id),
     type: TRACE_RECORD_TYPE,
     startTime: new Date(row.timestamp),
-    userId: row.userId ?? null,
+    userId: row.userId == null ? null : scrubNul(row.userId),
     isRoot: false,
     usageDetails: null,
-    metadata: pickBillingMetadata(row.metadata),
+    metadata: scrubNulRecord(pickBillingMetadata(row.metadata)),
     costUsd: null,
   };
 }

@@ -6,6 +6,7 @@ import {
   isUsageCategory,
   monthOf,
   parseDecimal,
+  sparksToNanoLimit,
   toNanoSparks,
 } from "@sparks/core";
 import type { CustomerRow, LedgerItemWrite, TierSegment } from "@sparks/db";
@@ -44,7 +45,10 @@ function atRiskNano(category: string | null, raw: unknown, config: BillingConfig
   const parsed = parseDecimal(raw);
   if (!parsed.ok || parsed.val.coefficient < 0n) return 0n;
   try {
-    return toNanoSparks(category, parsed.val, config);
+    const nano = toNanoSparks(category, parsed.val, config);
+    // A value beyond max_sparks_per_item is implausible, not money at risk; it would also
+    // overflow the ledger's numeric(38, 9) and fail the whole page (the reason keeps the raw value).
+    return nano > sparksToNanoLimit(config.maxSparksPerItem) ? 0n : nano;
   } catch {
     return 0n;
   }
