@@ -3,6 +3,14 @@ import type { Redis } from "ioredis";
 import { type JobName, type JobPayload, jobCatalog } from "./job-catalog";
 import { InvalidPayloadError, JobError } from "./job-errors";
 
+const MAX_FAILED_REASON = 2_000;
+
+function boundedMessage(message: string): string {
+  return message.length > MAX_FAILED_REASON
+    ? `${message.slice(0, MAX_FAILED_REASON)}… (${message.length - MAX_FAILED_REASON} more characters)`
+    : message;
+}
+
 export interface QueueWorkerOptions {
   connection: Redis;
   prefix?: string;
@@ -36,7 +44,11 @@ export function createQueueWorker<N extends JobName>(
     try {
       return await handler(parsed.data as JobPayload<N>, job);
     } catch (e) {
-      if (e instanceof JobError && !e.retryable) throw new UnrecoverableError(e.message);
+      if (e instanceof JobError && !e.retryable) throw new UnrecoverableError(boundedMessage(e.message));
+      // A database error can quote every parameter of a page-sized query: megabytes that would
+      // land in Redis as the job's failedReason and in every log line. Keep the head of it.
+      if (e instanceof Error && e.message.length > MAX_FAILED_REASON)
+        throw new Error(boundedMessage(e.message), { cause: e });
       throw e;
     }
   };

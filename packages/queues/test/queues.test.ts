@@ -77,6 +77,25 @@ describe("QueueService", () => {
     expect(await queues.queue("alerts").getFailedCount()).toBe(1);
   });
 
+  it("keeps a huge error message out of Redis, and still retries", async () => {
+    let calls = 0;
+    const worker = createQueueWorker(
+      "reconcile",
+      async () => {
+        calls++;
+        throw new Error(`insert failed: params ${"x".repeat(100_000)}`);
+      },
+      { connection: redis.connection, prefix: redis.prefix },
+    );
+    workers.push(worker);
+    const failed = settled(worker, "failed");
+    await queues.add("reconcile", { month: "2026-11" }, { attempts: 1 });
+    const job = await failed;
+    expect(calls).toBe(1);
+    expect(job.failedReason.length).toBeLessThan(2_100);
+    expect(job.failedReason).toMatch(/^insert failed: params x+… \(\d+ more characters\)$/);
+  });
+
   it("retries a retryable error", async () => {
     let calls = 0;
     const worker = createQueueWorker(
