@@ -159,4 +159,47 @@ describe("sparks (as a process)", () => {
       expect(code, output()).toBe(0);
     }
   });
+
+  it("api and worker run apart on Postgres: the API serves /readyz, the worker starts its queues, both stop on SIGTERM", async () => {
+    const db = await createTestDatabase();
+    const env = cleanEnv({ DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, PORT: "0", LOG_LEVEL: "info" });
+    const migrated = await runSparks(["migrate"], env);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(migrated.stdout).toContain("migrations applied (postgres)");
+    const api = spawnSparks(["api"], env);
+    const worker = spawnSparks(["worker"], env);
+    try {
+      const url = await until(
+        async () =>
+          api
+            .output()
+            .match(/"url":"(http:\/\/[^"]+)"/)?.[1]
+            ?.replace("0.0.0.0", "127.0.0.1"),
+        45_000,
+        "the API url in the log",
+      );
+      const ready = await until(
+        async () => {
+          const r = await fetch(`${url}/readyz`);
+          return r.status === 200 ? r.json() : undefined;
+        },
+        15_000,
+        "/readyz",
+      );
+      expect(ready).toMatchObject({ status: "ready" });
+      await until(
+        async () => (worker.output().includes("workers started") ? true : undefined),
+        45_000,
+        "workers",
+      );
+      expect(worker.output()).toMatch(/"queues":\[[^\]]*"syncUsage"/);
+    } finally {
+      api.child.kill("SIGTERM");
+      worker.child.kill("SIGTERM");
+      const [apiCode, workerCode] = await Promise.all([exited(api.child), exited(worker.child)]);
+      await db.drop();
+      expect(apiCode, api.output()).toBe(0);
+      expect(workerCode, worker.output()).toBe(0);
+    }
+  });
 });
