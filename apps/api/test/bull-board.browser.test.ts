@@ -110,7 +110,7 @@ describe.skipIf(missing !== null)("Bull Board in a real browser (Debian chromium
     await page.close();
   });
 
-  it("shows the failed push job; its Retry button re-runs the job (which sends nothing yet)", async () => {
+  it("shows the failed push job; its Retry button sends the item to Stripe", async () => {
     h.startWorkers();
     const group = { customerId: customer.id, category: "ai_tokens" as const, month };
     await h.queues.add("pushMeterEvents", group);
@@ -158,16 +158,12 @@ describe.skipIf(missing !== null)("Bull Board in a real browser (Debian chromium
     const after = await item();
     const sent = h.stripeEmulator.recording.meterEvents().map((e) => e.identifier);
     const [rerun] = await queue.getCompleted();
-    // KNOWN GAP (issue 6, Bull Board bullet): BullMQ's retry re-runs the push job, but the job
-    // only sends meter events in status `pending` and allocates `pending` items; the failed
-    // event and its item stay `failed`, so the job completes having sent nothing. Sending needs
-    // the operator retry (`retryErrors` / POST /usage/errors/retry: meter event back to pending,
-    // item to `sending`) or a push job that resends its group's failed events itself.
-    expect(rerun?.returnvalue).toMatchObject({ events: 0 });
+    // The retried job resends the group's failed event (same identifier, same value).
+    expect(rerun?.returnvalue).toMatchObject({ events: 1 });
     expect({ status: after.status, identifier: after.identifier, sent }).toEqual({
-      status: "failed",
+      status: "sent",
       identifier: failed.identifier,
-      sent: [],
+      sent: [failed.identifier],
     });
     await page.close();
   }, 60_000);

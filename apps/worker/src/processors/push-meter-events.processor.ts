@@ -1,8 +1,12 @@
+import { resendFailedGroup } from "../use-cases/errors.use-case";
 import { pushMeterEvents } from "../use-cases/push-meter-events.use-case";
 import type { ProcessorDefinition } from "./processor-registry";
 
 export const pushMeterEventsProcessor: ProcessorDefinition<"pushMeterEvents"> = {
-  create: (deps) => async (payload) => {
+  create: (deps) => async (payload, job) => {
+    // A job that runs again after failing (BullMQ's retry, or "Retry" in Bull Board) also
+    // resends the group's failed events, so the operator's click reaches Stripe.
+    if (job.attemptsMade > 0) await resendFailedGroup(deps, payload);
     const result = await pushMeterEvents(deps, payload);
     return {
       events: result.events,

@@ -1,6 +1,13 @@
 import { formatSparks, formatUsdExact, sparksToUsd } from "@sparks/core";
 import type { UsageItemStatus } from "@sparks/db";
-import { type LedgerItem, MeterEventRepository, type UsageGroup, UsageItemRepository } from "@sparks/db";
+import {
+  executeRows,
+  type LedgerItem,
+  MeterEventRepository,
+  type UsageGroup,
+  UsageItemRepository,
+} from "@sparks/db";
+import { sql } from "drizzle-orm";
 import type { WorkerDeps } from "../worker-deps";
 import { errorIdOf } from "./error-id";
 import { ingestTraces, ResolutionCache } from "./ingest-traces.use-case";
@@ -117,4 +124,26 @@ export async function retryErrors(deps: WorkerDeps, errorIds: readonly string[])
     status: id === null ? null : (statuses.get(id) ?? null),
     reason: id === null ? "not an error id" : (reasons.get(id) ?? (statuses.has(id) ? null : "no such item")),
   }));
+}
+
+/**
+ * A push job that runs again after it failed (BullMQ's retry, or an operator's in Bull Board)
+ * resends its group's failed meter events: same identifiers and values, so a delivery that did
+ * happen is answered as a duplicate, never billed twice. Returns how many items went back.
+ */
+export async function resendFailedGroup(deps: WorkerDeps, group: UsageGroup): Promise<number> {
+  const db = deps.database.db;
+  const rows = await executeRows<{ id: unknown }>(
+    db,
+    sql`select id from usage_items
+         where customer_id = ${group.customerId} and usage_category = ${group.category}
+           and month = ${group.month} and status = 'failed' and meter_event_id is not null`,
+  );
+  const ids = rows.map((r) => Number(r.id));
+  if (ids.length === 0) return 0;
+  await db.transaction(async (tx) => {
+    await new MeterEventRepository(tx).resendForItems(ids);
+    await new UsageItemRepository(tx).resendFailed(ids);
+  });
+  return ids.length;
 }
