@@ -100,10 +100,6 @@ beforeAll(async () => {
       ('${a.id}', 'standard', '2026-11-15T00:00:00Z', null, 'api'),
       ('${b.id}', 'free', '2026-10-01T00:00:00Z', null, 'signup')`,
   );
-  await executeRows(
-    h.db.database.db,
-    `insert into month_closes (month, status) values ('2026-11', 'closed')`,
-  );
   const base = { customer: a, status: "sent" as const };
   await seed({
     ...base,
@@ -168,6 +164,11 @@ beforeAll(async () => {
     costCenter: "default",
     sent: 3000,
   });
+  // Closed after its usage was ledgered (a close first would bill new rows as late lines).
+  await executeRows(
+    h.db.database.db,
+    `insert into month_closes (month, status) values ('2026-11', 'closed')`,
+  );
 });
 afterAll(async () => {
   await h?.close();
