@@ -4,10 +4,10 @@
  * adapter with NUL replaced by U+FFFD: deterministic, so a re-read maps to the same ids and
  * the same ledger rows, and the value still bills or quarantines with its reason.
  */
-const NUL = /\u0000/g;
+const NUL = "\u0000";
 
 export function scrubNul(text: string): string {
-  return text.includes("\u0000") ? text.replace(NUL, "\uFFFD") : text;
+  return text.includes(NUL) ? text.replaceAll(NUL, "\uFFFD") : text;
 }
 
 export function scrubNulDeep(value: unknown): unknown {
