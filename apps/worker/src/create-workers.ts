@@ -29,6 +29,18 @@ export function createWorkers(deps: WorkerDeps, options: CreateWorkersOptions = 
       ...definition.options?.(deps),
     });
     worker.on("failed", (job, err) => {
+      const final =
+        job !== undefined &&
+        (err.name === "UnrecoverableError" ||
+          job.attemptsMade >= (job.opts.attempts ?? 1) ||
+          /stalled/i.test(err.message));
+      if (final && job && definition.onFinalFailure) {
+        definition
+          .onFinalFailure(deps, job, err)
+          .catch((e: Error) =>
+            deps.logger.error({ queue: name, jobId: job.id, err: e.message }, "final-failure hook failed"),
+          );
+      }
       deps.logger.warn(
         { queue: name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message },
         "job failed",

@@ -1,4 +1,5 @@
 import type { JobHandler, JobName, QueueWorkerOptions } from "@sparks/queues";
+import type { Job } from "bullmq";
 import type { WorkerDeps } from "../worker-deps";
 import { alertsProcessor } from "./alerts.processor";
 import { monthCloseProcessor } from "./month-close.processor";
@@ -10,6 +11,8 @@ import { syncUsageProcessor } from "./sync-usage.processor";
 
 export interface ProcessorDefinition<N extends JobName> {
   create(deps: WorkerDeps): JobHandler<N>;
+  /** Called once BullMQ will not try the job again (attempts spent, unrecoverable, stalled). */
+  onFinalFailure?(deps: WorkerDeps, job: Job, error: Error): Promise<void>;
   options?(deps: WorkerDeps): Partial<Pick<QueueWorkerOptions, "concurrency" | "limiter" | "lockDuration">>;
 }
 

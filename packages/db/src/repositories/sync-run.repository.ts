@@ -70,6 +70,18 @@ export class SyncRunRepository {
     );
   }
 
+  /**
+   * Marks a run that BullMQ gave up on (e.g. its worker was killed and the job stalled too often)
+   * as failed, unless the run itself already recorded how it ended.
+   */
+  async abandon(id: string, error: string): Promise<void> {
+    await executeRows(
+      this.db,
+      sql`update sync_runs set status = 'failed', finished_at = now(), error = ${error}
+          where id = ${id} and status in ('queued', 'running')`,
+    );
+  }
+
   async finish(id: string, status: "completed" | "failed", counts: SyncRunCounts, error: string | null) {
     await executeRows(
       this.db,
