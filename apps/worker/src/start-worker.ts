@@ -1,5 +1,7 @@
+import { hostname } from "node:os";
 import type { AppConfig } from "@sparks/config";
 import { closeAdvisoryLocks, type Database } from "@sparks/db";
+import { startMetricsPublisher } from "@sparks/observability";
 import { createRedisConnection, QueueService } from "@sparks/queues";
 import type { Logger } from "pino";
 import { createWorkers, type WorkerRuntime } from "./create-workers";
@@ -15,6 +17,11 @@ export interface StartWorkerOptions {
   /** Extra deps (adapters) the composition root built; merged over the defaults. */
   extend?: (deps: WorkerDeps) => WorkerDeps | Promise<WorkerDeps>;
   schedulers?: boolean;
+  /**
+   * Publish this process's pipeline counters to Redis for the API's `/metrics` (set when the
+   * worker runs apart from the API; in one process they already share a registry).
+   */
+  publishMetrics?: boolean;
 }
 
 export interface RunningWorker {
@@ -45,12 +52,16 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   if (opts.extend) deps = await opts.extend(deps);
   const runtime = createWorkers(deps);
   if (opts.schedulers !== false) await upsertSchedulers(deps);
+  const stopPublishing = opts.publishMetrics
+    ? startMetricsPublisher(connection, { prefix: queues.prefix, id: `worker-${hostname()}-${process.pid}` })
+    : async () => undefined;
   deps.logger.info({ queues: [...runtime.workers.keys()] }, "workers started");
   return {
     deps,
     runtime,
     async close() {
       await runtime.close();
+      await stopPublishing();
       await closeAdvisoryLocks(opts.database);
       await queues.close();
       await connection.quit().catch(() => connection.disconnect());

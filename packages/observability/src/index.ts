@@ -16,4 +16,11 @@ export {
   syncLagSeconds,
   webhookEvents,
 } from "./metrics";
+export {
+  type MetricsRedis,
+  mergedMetricsText,
+  PUBLISHED_METRICS,
+  readPublishedMetrics,
+  startMetricsPublisher,
+} from "./metrics-publisher";
 export { createSecretScrubber, secretsFromConfig } from "./secret-scrubber";

@@ -1,9 +1,11 @@
 import { executeRows } from "@sparks/db";
 import {
   collectDefaultMetricsOnce,
+  mergedMetricsText,
   metricsRegistry,
   queueDepth,
   queueFailed,
+  readPublishedMetrics,
   refreshQueueMetrics,
   refreshSyncLag,
 } from "@sparks/observability";
@@ -74,8 +76,14 @@ export const metricsRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
         refreshSyncLag([], deps.now());
         request.log.warn({ err: String(lag.reason) }, "metrics: sync lag unavailable");
       }
+      // Counters of workers running in their own processes (`sparks worker`), merged in.
+      const published = await within(
+        readPublishedMetrics(deps.redis, deps.queues.prefix),
+        SCRAPE_TIMEOUT_MS,
+        "Redis",
+      ).catch(() => []);
       reply.header("content-type", metricsRegistry.contentType);
-      return metricsRegistry.metrics();
+      return mergedMetricsText(published);
     },
   );
 };

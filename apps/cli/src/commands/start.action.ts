@@ -79,7 +79,13 @@ export async function runSparks(
     if (demo) await demoMode.seedDemo(demo, database, logger);
 
     if (parts.includes("worker")) {
-      const worker = await startWorker({ config, database, redisUrl: redis.url, logger });
+      const worker = await startWorker({
+        config,
+        database,
+        redisUrl: redis.url,
+        logger,
+        publishMetrics: !parts.includes("api"),
+      });
       stack.push({ name: "worker", close: () => worker.close() });
     }
     // Before the API listens: once /readyz answers, start-up (demo included) is complete.
