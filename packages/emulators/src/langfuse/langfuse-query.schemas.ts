@@ -28,6 +28,14 @@ const booleanString = single.pipe(
     .optional(),
 );
 
+/** Langfuse's structured `filter` parameter: accepted by the API, not emulated (400). */
+const unsupportedFilter = optionalString.pipe(
+  z
+    .string()
+    .optional()
+    .refine((v) => v === undefined, "The structured `filter` parameter is not supported by the emulator"),
+);
+
 export const observationsV2QuerySchema = z.object({
   fields: optionalString.pipe(
     z
@@ -87,12 +95,7 @@ export const observationsV2QuerySchema = z.object({
   fromStartTime: dateTime,
   toStartTime: dateTime,
   version: optionalString,
-  filter: optionalString.pipe(
-    z
-      .string()
-      .optional()
-      .refine((v) => v === undefined, "The structured `filter` parameter is not supported by the emulator"),
-  ),
+  filter: unsupportedFilter,
 });
 export type ObservationsV2Query = z.infer<typeof observationsV2QuerySchema>;
 
@@ -108,12 +111,7 @@ export const legacyObservationsQuerySchema = z.object({
   fromStartTime: dateTime,
   toStartTime: dateTime,
   version: optionalString,
-  filter: optionalString.pipe(
-    z
-      .string()
-      .optional()
-      .refine((v) => v === undefined, "The structured `filter` parameter is not supported by the emulator"),
-  ),
+  filter: unsupportedFilter,
 });
 export type LegacyObservationsQuery = z.infer<typeof legacyObservationsQuerySchema>;
 
@@ -145,11 +143,6 @@ export const legacyTracesQuerySchema = z.object({
     z.array(z.string()).optional(),
   ),
   fields: optionalString,
-  filter: optionalString.pipe(
-    z
-      .string()
-      .optional()
-      .refine((v) => v === undefined, "The structured `filter` parameter is not supported by the emulator"),
-  ),
+  filter: unsupportedFilter,
 });
 export type LegacyTracesQuery = z.infer<typeof legacyTracesQuerySchema>;
