@@ -12,7 +12,10 @@ import type { AlertDeliveryOptions } from "./use-cases/deliver-alert.use-case";
 export interface PipelineOptions {
   /** Sync chunk length (default 1 h): progress is saved and the read restarts per chunk. */
   chunkMs?: number;
-  /** Parallel push jobs per process (default 4; groups are exclusive anyway). */
+  /**
+   * Parallel push jobs per process (default: enough calls in flight to fill STRIPE_MAX_RPS at
+   * Stripe's usual latency, see `defaultPushConcurrency`; each group sends one call at a time).
+   */
   pushConcurrency?: number;
   /** Items decided per push round: 1:1 (default 50) and aggregated (default 1,000). */
   pushBatch?: number;
@@ -34,6 +37,15 @@ export interface PipelineOptions {
   pushLockDurationMs?: number;
   /** BullMQ lock duration of sync jobs (default 60 s): how soon a crashed sync is picked up again. */
   syncLockDurationMs?: number;
+}
+
+/**
+ * Push jobs per process by default: the budget (calls/s) × a typical meter-event call time
+ * (~150 ms) is how many calls must be in flight to use it, since each group may have only one
+ * (Stripe allows one concurrent call per customer + meter). At least 4, at most 128.
+ */
+export function defaultPushConcurrency(maxRps: number): number {
+  return Math.min(128, Math.max(4, Math.ceil(maxRps * 0.15)));
 }
 
 /** What the push use-case needs from Stripe. */

@@ -40,6 +40,8 @@ export interface HarnessOptions {
   pipeline?: PipelineOptions;
   langfuseNow?: () => Date;
   now?: () => Date;
+  /** The Stripe emulator's clock (ms), e.g. to move past its 24 h identifier memory. */
+  stripeNow?: () => number;
 }
 
 export interface CustomerFixture {
@@ -68,7 +70,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const database = await createTestDatabase({ maxConnections: 12 });
   const redis = await createTestRedis();
   const langfuse = await createLangfuseEmulator(options.langfuseNow ? { now: options.langfuseNow } : {});
-  const stripeEmulator = await createStripeEmulator({ rateLimitPerSecond: options.stripeRateLimit ?? 25 });
+  const stripeEmulator = await createStripeEmulator({
+    rateLimitPerSecond: options.stripeRateLimit ?? 25,
+    ...(options.stripeNow ? { now: options.stripeNow } : {}),
+  });
   const env: Record<string, string> = {
     STRIPE_SECRET_KEY: stripeEmulator.secretKey,
     STRIPE_API_BASE: stripeEmulator.url,

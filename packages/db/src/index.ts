@@ -11,6 +11,7 @@ export type {
   SparksTx,
 } from "./database.types";
 export { executeRows } from "./execute-rows";
+export { GroupCommitWriter } from "./group-commit.writer";
 export { newCustomerId, newSyncRunId, ulidLike } from "./id.util";
 export { migrateDatabase, migrationsFolder } from "./migrate";
 export { CustomerRepository } from "./repositories/customer.repository";

@@ -1,5 +1,6 @@
 import { resendFailedGroup } from "../use-cases/errors.use-case";
 import { pushMeterEvents } from "../use-cases/push-meter-events.use-case";
+import { defaultPushConcurrency } from "../worker-deps";
 import type { ProcessorDefinition } from "./processor-registry";
 
 export const pushMeterEventsProcessor: ProcessorDefinition<"pushMeterEvents"> = {
@@ -16,7 +17,7 @@ export const pushMeterEventsProcessor: ProcessorDefinition<"pushMeterEvents"> = 
     };
   },
   options: (deps) => ({
-    concurrency: deps.pipeline?.pushConcurrency ?? 4,
+    concurrency: deps.pipeline?.pushConcurrency ?? defaultPushConcurrency(deps.config.stripe.maxRps),
     lockDuration: deps.pipeline?.pushLockDurationMs ?? 60_000,
   }),
 };

@@ -10,12 +10,19 @@ import {
   MeterEventRepository,
   type MeterEventWrite,
   type StoredMeterEvent,
+  StripeAuditRepository,
   type UsageGroup,
   UsageItemRepository,
 } from "@sparks/db";
 import { itemsFailed, itemsSent } from "@sparks/observability";
 import { PermanentJobError, RetryableJobError } from "@sparks/queues";
-import { aggregateIdentifier, meterEventIdentifier, meterEventName, StripeCallError } from "@sparks/stripe";
+import {
+  aggregateIdentifier,
+  METER_EVENT_OPERATION,
+  meterEventIdentifier,
+  meterEventName,
+  StripeCallError,
+} from "@sparks/stripe";
 import { TOO_OLD_REASON } from "../pipeline/desired-items";
 import type { WorkerDeps } from "../worker-deps";
 import { errorIdOf } from "./error-id";
@@ -152,17 +159,67 @@ async function allocateBatch(
   });
 }
 
+/** A meter event Stripe accepted, not yet recorded as sent (recorded per batch). */
+interface Delivery {
+  event: StoredMeterEvent;
+  stripeResponse: { outcome: string; status: number | null; request_id: string | null };
+}
+
+/**
+ * Records a batch of deliveries in one transaction: the events and their items `sent`. Until
+ * then a crash leaves them pending, and the resend is harmless: the same identifier and value
+ * go out again and Stripe answers duplicate, or (after Stripe's ~24 h memory) the audit log,
+ * written per call before this, shows they were accepted (see `recoverAccepted`).
+ */
+async function recordDeliveries(deps: WorkerDeps, deliveries: readonly Delivery[]): Promise<void> {
+  if (deliveries.length === 0) return;
+  await deps.database.db.transaction(async (tx) => {
+    await new MeterEventRepository(tx).markSentMany(
+      deliveries.map((d) => ({ id: d.event.id, stripeResponse: d.stripeResponse })),
+    );
+    await new UsageItemRepository(tx).markSentByMeterEvents(deliveries.map((d) => d.event.id));
+  });
+  for (const d of deliveries) itemsSent.inc({ category: d.event.usageCategory }, d.event.itemCount);
+}
+
+/**
+ * Pending events that an earlier push already got Stripe to accept (its audit row says so) but
+ * did not live to record: recorded as sent now instead of being sent again.
+ */
+async function recoverAccepted(
+  deps: WorkerDeps,
+  pending: readonly StoredMeterEvent[],
+): Promise<StoredMeterEvent[]> {
+  const accepted = await new StripeAuditRepository(deps.database.db).acceptedIdentifiers(
+    METER_EVENT_OPERATION,
+    pending.map((e) => e.identifier),
+  );
+  if (accepted.size === 0) return [...pending];
+  await recordDeliveries(
+    deps,
+    pending
+      .filter((e) => accepted.has(e.identifier))
+      .map((event) => ({
+        event,
+        stripeResponse: { outcome: "accepted_per_audit_log", status: null, request_id: null },
+      })),
+  );
+  return pending.filter((e) => !accepted.has(e.identifier));
+}
+
 /**
  * Sends one persisted meter event. Retryable failures are retried in-job a few times with
  * exponential backoff and full jitter (honouring Retry-After), then handed to BullMQ's own
  * backoff; the same identifier and value go out every time, and Stripe's duplicate answer
- * counts as delivered. A permanent failure marks the event and its items `failed`.
+ * counts as delivered. A delivery is added to `deliveries` (recorded by the caller per batch);
+ * a permanent failure marks the event and its items `failed` at once.
  */
 async function sendEvent(
   deps: WorkerDeps,
   decided: StoredMeterEvent,
   stripeCustomerId: string | null,
   result: PushResult,
+  deliveries: Delivery[],
 ): Promise<void> {
   let event = decided;
   if (stripeCustomerId !== null && stripeCustomerId !== decided.stripeCustomerId) {
@@ -186,15 +243,14 @@ async function sendEvent(
         identifier: event.identifier,
         timestamp: event.eventTimestamp,
       });
-      await db.transaction(async (tx) => {
-        await new MeterEventRepository(tx).markSent(event.id, {
+      deliveries.push({
+        event,
+        stripeResponse: {
           outcome: sent.outcome,
           status: sent.statusCode,
           request_id: sent.requestId ?? null,
-        });
-        await new UsageItemRepository(tx).markSentByMeterEvent(event.id);
+        },
       });
-      itemsSent.inc({ category: event.usageCategory }, event.itemCount);
       result.events++;
       if (sent.outcome === "duplicate") result.duplicates++;
       return;
@@ -220,6 +276,26 @@ async function sendEvent(
       const backoff = Math.random() * base * 2 ** attempt;
       await sleep(Math.min(Math.max(backoff, error.retryAfterMs ?? 0), 10_000));
     }
+  }
+}
+
+/**
+ * Sends a group's decided events one after the other (Stripe allows one concurrent call per
+ * customer + meter) and records what Stripe accepted in one transaction at the end, also when
+ * a send fails midway, so nothing accepted is sent twice by the retry.
+ */
+async function sendDecided(
+  deps: WorkerDeps,
+  pending: readonly StoredMeterEvent[],
+  stripeCustomerId: string | null,
+  result: PushResult,
+): Promise<void> {
+  const toSend = await recoverAccepted(deps, pending);
+  const deliveries: Delivery[] = [];
+  try {
+    for (const event of toSend) await sendEvent(deps, event, stripeCustomerId, result, deliveries);
+  } finally {
+    await recordDeliveries(deps, deliveries);
   }
 }
 
@@ -250,7 +326,7 @@ export async function pushMeterEvents(deps: WorkerDeps, group: UsageGroup): Prom
     for (;;) {
       const pending = await meterEvents.pendingOfGroup(group);
       if (pending.length > 0) {
-        for (const event of pending) await sendEvent(deps, event, stripeCustomerId, result);
+        await sendDecided(deps, pending, stripeCustomerId, result);
         continue;
       }
       if (!stripeCustomerId) {

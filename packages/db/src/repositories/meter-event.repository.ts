@@ -111,11 +111,22 @@ export class MeterEventRepository {
   }
 
   async markSent(id: number, stripeResponse: unknown): Promise<void> {
+    await this.markSentMany([{ id, stripeResponse }]);
+  }
+
+  /**
+   * Many deliveries in one statement: the push records a batch of sent events at once rather
+   * than committing once per event.
+   */
+  async markSentMany(deliveries: ReadonlyArray<{ id: number; stripeResponse: unknown }>): Promise<void> {
+    if (deliveries.length === 0) return;
+    const payload = jsonParam(deliveries.map((d) => ({ id: d.id, response: d.stripeResponse ?? null })));
     await executeRows(
       this.db,
-      sql`update meter_events set status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = null,
-            stripe_response = ${jsonParam(stripeResponse)}::jsonb
-          where id = ${id}`,
+      sql`update meter_events m set status = 'sent', sent_at = now(), attempts = m.attempts + 1, last_error = null,
+            stripe_response = x.response
+          from jsonb_to_recordset(${payload}::jsonb) as x(id bigint, response jsonb)
+          where m.id = x.id`,
     );
   }
 

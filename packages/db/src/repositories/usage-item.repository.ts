@@ -277,11 +277,16 @@ export class UsageItemRepository {
   }
 
   async markSentByMeterEvent(meterEventId: number): Promise<void> {
+    await this.markSentByMeterEvents([meterEventId]);
+  }
+
+  async markSentByMeterEvents(meterEventIds: readonly number[]): Promise<void> {
+    if (meterEventIds.length === 0) return;
     await executeRows(
       this.db,
       sql`update usage_items set status = 'sent', sent_at = now(), reason = null,
             attempts = attempts + 1, updated_at = now()
-          where meter_event_id = ${meterEventId}`,
+          where meter_event_id = any(${textArrayParam(meterEventIds.map(String))}::bigint[])`,
     );
   }
 
