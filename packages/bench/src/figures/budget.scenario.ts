@@ -46,7 +46,7 @@ async function runBudget(
     const inWindow = calls.acceptedAt.filter((t) => t >= first && t < windowEnd).length;
     const rate = inWindow / sizes.budgetSeconds;
     // The remaining backlog would take minutes at 25/s: end the workers rather than drain it.
-    for (const p of pushers) p.host.child.kill("SIGKILL");
+    await Promise.all(pushers.map((p) => p.host.abort()));
     return {
       use: rate / budget,
       rate,

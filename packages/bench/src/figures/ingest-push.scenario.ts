@@ -82,7 +82,7 @@ export async function runIngestAndPush(sizes: BenchSizes, withPush: boolean): Pr
       const rate = steadyRate(inWindow);
       // Σ call time / wall time = how many Stripe calls were in flight on average.
       const callMs = await env.countRows(`select coalesce(sum(duration_ms), 0) as n from stripe_audit_log`);
-      for (const p of pushers) p.host.child.kill("SIGKILL");
+      await Promise.all(pushers.map((p) => p.host.abort()));
       rows.push({
         figure: "push",
         label: `push: 1:1 meter events/s, no budget, 20 ms emulator (${fmt(inWindow.length)} events)`,

@@ -83,6 +83,21 @@ export class ChildHost {
     });
   }
 
+  /**
+   * Ends the child at once, without letting it finish its work, but through `process.exit` so
+   * V8 still writes a `--cpu-prof` profile (SIGKILL would lose it).
+   */
+  async abort(graceMs = 30_000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    try {
+      this.child.send({ id: 0, cmd: "exit", args: null });
+      await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Asks the child to close cleanly (`stop`), then waits for it to exit; kills it after `graceMs`. */
   async stop(graceMs = 15_000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
@@ -106,6 +121,10 @@ export function serveIpc(handlers: Record<string, Handler>, onStop: () => Promis
     const { id, cmd, args } = parsed.data;
     void (async () => {
       try {
+        if (cmd === "exit") {
+          // Ends at once without draining (a profile from --cpu-prof is still written at exit).
+          process.exit(0);
+        }
         if (cmd === "stop") {
           await onStop();
           process.send?.({ id, ok: true, result: null }, () => process.exit(0));
