@@ -1,6 +1,6 @@
 /** What one chaos run does. `full` is `pnpm test:chaos`; `smoke` is the CI version. */
 export interface ChaosPlan {
-  name: "full" | "smoke";
+  name: "full" | "smoke" | "restarts";
   traces: number;
   customers: number;
   seed: number;
@@ -47,6 +47,25 @@ export const SMOKE_PLAN: ChaosPlan = {
   loadSeconds: 5,
   loadRps: 500,
   deadlineMs: 240_000,
+};
+
+/**
+ * `--restarts`: the full run's service restarts on a small backfill, to check the restart
+ * paths in minutes (it restarts the machine's Redis and Postgres too). No API load.
+ */
+export const RESTARTS_PLAN: ChaosPlan = {
+  name: "restarts",
+  traces: 6_000,
+  customers: 12,
+  seed: 99,
+  kills: 1,
+  workers: 2,
+  restartRedis: true,
+  restartPostgres: true,
+  stripeTimeoutMs: 1_000,
+  loadSeconds: 0,
+  loadRps: 0,
+  deadlineMs: 10 * 60_000,
 };
 
 /**

@@ -69,7 +69,9 @@ export async function verifyChaos(input: VerifyInput): Promise<ChaosVerdict> {
     failures.push(`${unexpected.length} unexpected identifiers (e.g. ${unexpected[0]})`);
   if (groupsWrong > 0) failures.push(`${groupsWrong} customer/meter/month totals differ from the exact rule`);
   if (fleet.kills < plan.kills) failures.push(`only ${fleet.kills} of ${plan.kills} SIGKILLs happened`);
-  if (fleet.crashes > 0) failures.push(`${fleet.crashes} worker processes crashed on their own`);
+  if (fleet.crashes > 0) {
+    failures.push(`${fleet.crashes} worker processes crashed on their own`, ...fleet.crashReports);
+  }
   if (!input.healed) failures.push("the ledger never drained");
   if (leaked.length > 0) failures.push("a secret appeared in the worker logs");
   if (plan.restartRedis && input.pendingAtRedisWipe === null) failures.push("Redis was never restarted");

@@ -4,11 +4,23 @@
  */
 
 import { runChaos } from "./chaos.run";
-import { FULL_PLAN, SMOKE_PLAN } from "./chaos-plan";
+import { FULL_PLAN, RESTARTS_PLAN, SMOKE_PLAN } from "./chaos-plan";
 import { runLoad } from "./load.run";
 import { renderTable } from "./summary.table";
 
-const plan = process.argv.includes("--smoke") ? SMOKE_PLAN : FULL_PLAN;
+const chosen = process.argv.includes("--smoke")
+  ? SMOKE_PLAN
+  : process.argv.includes("--restarts")
+    ? RESTARTS_PLAN
+    : FULL_PLAN;
+// `--seed N` replays the same plan with other traffic, kill points and fault draws.
+const seedAt = process.argv.indexOf("--seed");
+const seed = seedAt >= 0 ? Number(process.argv[seedAt + 1]) : chosen.seed;
+if (!Number.isInteger(seed)) {
+  process.stderr.write(`--seed: an integer, got ${process.argv[seedAt + 1]}\n`);
+  process.exit(2);
+}
+const plan = { ...chosen, seed };
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const failures: string[] = [];
 try {
@@ -18,13 +30,15 @@ try {
   const chaos = await runChaos(plan, log);
   log(renderTable(`chaos (${plan.name}), ${(chaos.durationMs / 1000).toFixed(0)} s`, chaos.verdict.rows));
   failures.push(...chaos.verdict.failures);
-  log(`load: ${plan.loadRps} req/s for ${plan.loadSeconds} s on loopback`);
-  const load = await runLoad(
-    { seconds: plan.loadSeconds, rps: plan.loadRps, enforceLatency: plan.name === "full" },
-    log,
-  );
-  log(renderTable("API load", load.rows));
-  failures.push(...load.failures);
+  if (plan.loadSeconds > 0) {
+    log(`load: ${plan.loadRps} req/s for ${plan.loadSeconds} s on loopback`);
+    const load = await runLoad(
+      { seconds: plan.loadSeconds, rps: plan.loadRps, enforceLatency: plan.name === "full" },
+      log,
+    );
+    log(renderTable("API load", load.rows));
+    failures.push(...load.failures);
+  }
 } catch (error) {
   failures.push(error instanceof Error ? (error.stack ?? error.message) : String(error));
 }

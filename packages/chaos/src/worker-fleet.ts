@@ -16,6 +16,8 @@ export class WorkerFleet {
   kills = 0;
   /** Exits we did not cause: a worker crashed. */
   crashes = 0;
+  /** What each crash looked like: exit code or signal, and the worker's last output lines. */
+  readonly crashReports: string[] = [];
 
   constructor(private readonly spec: WorkerSpec) {}
 
@@ -33,11 +35,21 @@ export class WorkerFleet {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.children.add(child);
-    child.once("exit", () => {
+    const own: string[] = [];
+    child.once("exit", (code, signal) => {
       this.children.delete(child);
-      if (!this.killedByUs.has(child)) this.crashes++;
+      if (this.killedByUs.has(child)) return;
+      this.crashes++;
+      const tail = own.join("").split("\n").filter(Boolean).slice(-15).join("\n    ");
+      this.crashReports.push(
+        `worker ${child.pid} exited (code ${code}, signal ${signal}); last output:\n    ${tail}`,
+      );
     });
-    const onData = (d: Buffer) => this.output.push(d.toString());
+    const onData = (d: Buffer) => {
+      this.output.push(d.toString());
+      own.push(d.toString());
+      if (own.length > 200) own.splice(0, own.length - 100);
+    };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
     await new Promise<void>((resolve, reject) => {
