@@ -1,4 +1,4 @@
-import type { UsageCategory } from "@sparks/core";
+import { formatSparks, type UsageCategory } from "@sparks/core";
 import {
   CustomerRepository,
   type CustomerRow,
@@ -6,6 +6,7 @@ import {
   MeterEventRepository,
   UsageItemRepository,
   type UsageItemStatus,
+  UsageReportRepository,
 } from "@sparks/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHarness, createApiHarness } from "./api-harness";
@@ -328,5 +329,116 @@ describe("GET /usage/report", () => {
     expect(res.json().customer_id).toBe(b.id);
     expect((await get("/usage/report?month=2026-11", admin)).statusCode).toBe(400);
     expect((await h.app.inject({ method: "GET", url: "/usage/report?month=2026-11" })).statusCode).toBe(401);
+  });
+});
+
+describe("GET /usage/report reads one snapshot", () => {
+  let c: CustomerRow;
+
+  beforeAll(async () => {
+    const customers = new CustomerRepository(h.db.database.db);
+    c = await customers.insert({
+      auth0UserId: "auth0|rep-c",
+      stripeCustomerId: "cus_rep_c",
+      tier: "enterprise",
+    });
+    // Tier changes with microseconds (set by SQL clocks): the segments are cut at the
+    // millisecond, as the JS Dates they are built from are.
+    await executeRows(
+      h.db.database.db,
+      `insert into tier_history (customer_id, tier, effective_from, effective_to, source) values
+        ('${c.id}', 'free', '2026-11-20T00:00:00Z', '2026-12-10T08:00:00.123456Z', 'signup'),
+        ('${c.id}', 'standard', '2026-12-10T08:00:00.123456Z', '2026-12-20T00:00:00.000900Z', 'api'),
+        ('${c.id}', 'enterprise', '2026-12-20T00:00:00.000900Z', null, 'api')`,
+    );
+    const base = { customer: c, unit: "tokens", quantity: "10", costCenter: "x", status: "pending" as const };
+    await seed({ ...base, category: "ai_tokens", at: "2026-12-01T00:00:00Z", exact: "1" });
+    await seed({ ...base, category: "ai_tokens", at: "2026-12-10T08:00:00.122Z", exact: "2" });
+    await seed({ ...base, category: "ai_tokens", at: "2026-12-10T08:00:00.123Z", exact: "4" });
+    await seed({ ...base, category: "compute", at: "2026-12-19T23:59:59.999Z", exact: "8" });
+    await seed({ ...base, category: "compute", at: "2026-12-20T00:00:00Z", exact: "16" });
+    await seed({ ...base, category: "compute", at: "2026-12-31T23:59:59.999Z", exact: "32" });
+    await seed({ ...base, category: "compute", at: "2027-01-01T00:00:00Z", exact: "64" });
+    await seed({
+      ...base,
+      category: "compute",
+      at: "2026-12-05T00:00:00Z",
+      exact: "128",
+      status: "quarantined",
+    });
+  });
+
+  it("splits the month at each tier change, each item in one segment", async () => {
+    const r = (await get("/usage/report?month=2026-12", await bearer("auth0|rep-c"))).json();
+    expect(r.tier_segments).toEqual([
+      { tier: "free", from: "2026-12-01T00:00:00.000Z", to: "2026-12-10T08:00:00.123Z", sparks: "3" },
+      { tier: "standard", from: "2026-12-10T08:00:00.123Z", to: "2026-12-20T00:00:00.000Z", sparks: "12" },
+      { tier: "enterprise", from: "2026-12-20T00:00:00.000Z", to: "2027-01-01T00:00:00.000Z", sparks: "48" },
+    ]);
+    expect(r.total_sparks).toBe("63");
+    expect(r.not_billed).toEqual({ quarantined: 1, unbillable: 0 });
+  });
+
+  it("answers what the ledger's separate report queries answer", async () => {
+    const db = h.db.database.db;
+    const repo = new UsageReportRepository(db);
+    for (const [customer, month] of [
+      [a, "2026-11"],
+      [b, "2026-11"],
+      [c, "2026-12"],
+      [c, "2027-01"],
+      [a, "2026-10"],
+    ] as const) {
+      const res = await get(
+        `/usage/report?month=${month}&customer_id=${customer.id}`,
+        await bearer("auth0|ops", true),
+      );
+      expect(res.statusCode).toBe(200);
+      const r = res.json();
+      const categories = await repo.categoryTotals(customer.id, month);
+      const counts = await repo.statusCounts(customer.id, month);
+      const costCenters = await repo.costCenterTotals(customer.id, month);
+      const daily = await repo.dailyTotals(customer.id, month);
+      const sent = await repo.sentByCategory(customer.id, month);
+      expect(
+        r.categories
+          .filter((x: { items: number }) => x.items > 0)
+          .map((x: { category: string }) => x.category),
+      ).toEqual(categories.map((x) => x.category));
+      expect(
+        r.cost_centers.map((x: { cost_center: string; items: number }) => [x.cost_center, x.items]),
+      ).toEqual(costCenters.map((x) => [x.costCenter, x.items]));
+      expect(r.not_billed).toEqual({
+        quarantined: counts.quarantined ?? 0,
+        unbillable: counts.unbillable ?? 0,
+      });
+      expect(r.daily.reduce((n: number, d: { items: number }) => n + d.items, 0)).toBe(
+        daily.reduce((n, d) => n + d.items, 0),
+      );
+      expect(r.total_sent_sparks).toBe([...sent.values()].reduce((x, y) => x + y, 0n).toString());
+      for (const s of r.tier_segments) {
+        const exact = await repo.exactBetween(customer.id, new Date(s.from), new Date(s.to));
+        expect(s.sparks).toBe(formatSparks(exact));
+      }
+    }
+  });
+
+  it("is current: an item stored after a report shows in the next one", async () => {
+    const auth = await bearer("auth0|rep-c");
+    const before = (await get("/usage/report?month=2026-12", auth)).json();
+    await seed({
+      customer: c,
+      category: "ai_tokens",
+      at: "2026-12-15T00:00:00Z",
+      quantity: "1",
+      unit: "tokens",
+      exact: "0.5",
+      costCenter: "y",
+      status: "pending",
+    });
+    const after = (await get("/usage/report?month=2026-12", auth)).json();
+    expect(before.total_sparks).toBe("63");
+    expect(after.total_sparks).toBe("63.5");
+    expect(after.tier_segments[1].sparks).toBe("12.5");
   });
 });

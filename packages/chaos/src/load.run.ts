@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { customers as customersTable } from "@sparks/db";
@@ -14,6 +15,8 @@ export interface LoadOptions {
    * shared CI runner a 5 s sample measures the neighbours as much as the API.
    */
   enforceLatency: boolean;
+  /** Extra Node flags for the API process (e.g. `--cpu-prof`), for profiling runs. */
+  apiNodeArgs?: string[];
 }
 
 export interface LoadResult {
@@ -57,7 +60,13 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void)
     const env = { ...auth0.env, DATABASE_URL: db.url, REDIS_URL: redis.url };
     const started = spawn(
       process.execPath,
-      ["--import", "tsx", ENTRY, JSON.stringify({ env, redisUrl: redis.url, prefix: redis.prefix })],
+      [
+        ...(options.apiNodeArgs ?? []),
+        "--import",
+        "tsx",
+        ENTRY,
+        JSON.stringify({ env, redisUrl: redis.url, prefix: redis.prefix }),
+      ],
       {
         stdio: ["ignore", "pipe", "inherit"],
       },
@@ -87,6 +96,7 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void)
     // Warm-up (JWKS fetch, JIT, pools), not measured.
     for (let i = 0; i < 200; i++) await send(pick(i));
 
+    const cpuBefore = await processCpuMs(started.pid);
     const latencies: number[] = [];
     const statuses = new Map<string, number>();
     const inflight: Array<Promise<void>> = [];
@@ -107,6 +117,7 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void)
     }
     await Promise.all(inflight);
     const elapsed = (performance.now() - t0) / 1000;
+    const cpuAfter = await processCpuMs(started.pid);
     latencies.sort((a, b) => a - b);
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
     const errors = [...statuses].filter(([key]) => !/ 20[02]$/.test(key)).reduce((n, [, c]) => n + c, 0);
@@ -126,6 +137,12 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void)
       ["p99 (ms)", q(0.99).toFixed(2)],
       ["max (ms)", q(1).toFixed(2)],
       ["errors", errors],
+      ...(cpuBefore !== null && cpuAfter !== null
+        ? ([
+            ["API CPU per request (ms)", ((cpuAfter.total - cpuBefore.total) / latencies.length).toFixed(3)],
+            ["  of which system (ms)", ((cpuAfter.system - cpuBefore.system) / latencies.length).toFixed(3)],
+          ] as Array<[string, string]>)
+        : []),
       ...[...statuses].sort().map(([key, n]): [string, number] => [`  ${key}`, n]),
     ];
     return { rows, failures };
@@ -135,7 +152,9 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void)
       const c = child;
       await new Promise<void>((resolve) => {
         c.once("exit", () => resolve());
-        c.kill("SIGKILL");
+        // SIGINT lets a profiled API (`--cpu-prof`) write its profile; SIGKILL if it lingers.
+        c.kill(options.apiNodeArgs?.length ? "SIGINT" : "SIGKILL");
+        setTimeout(() => c.kill("SIGKILL"), 10_000).unref();
       });
     }
     await redis.cleanup().catch(() => undefined);
@@ -168,4 +187,23 @@ function timed(agent: Agent, port: number, call: Call): Promise<{ status: number
     if (call.body) req.end(call.body);
     else req.end();
   });
+}
+
+/**
+ * The API process's CPU time (user + system) so far, from /proc (Linux); null elsewhere. CPU
+ * per request is the figure that stays comparable on a shared machine, where latency is noisy.
+ */
+async function processCpuMs(pid: number | undefined): Promise<{ total: number; system: number } | null> {
+  if (pid === undefined) return null;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const user = Number(fields[11]);
+    const system = Number(fields[12]);
+    // USER_HZ is 100 on Linux: a tick is 10 ms.
+    return Number.isFinite(user + system) ? { total: (user + system) * 10, system: system * 10 } : null;
+  } catch {
+    return null;
+  }
 }

@@ -2,6 +2,7 @@ import type { CustomerRepository } from "@sparks/db";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
 import { ForbiddenError, ServiceUnavailableError, UnauthorizedError } from "../errors/http-errors";
+import { ExpiringLruCache } from "./expiring-lru.cache";
 import type { AuthMode, Identity } from "./identity";
 import type { TokenVerifier } from "./token-verifier";
 
@@ -32,6 +33,15 @@ export interface Auth0PluginOptions {
   customers: CustomerRepository;
 }
 
+/**
+ * How long a found `sub → customer id` link is reused. The link never changes once made
+ * (auth0_user_id is unique and only ever filled in, customers are never deleted), so this only
+ * bounds what a hand edit in the database would take to show. An absent link is never
+ * remembered: a user who just signed up is linked on their next call.
+ */
+export const CUSTOMER_LINK_TTL_MS = 60_000;
+const CUSTOMER_LINK_CACHE_SIZE = 10_000;
+
 const BEARER = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/;
 
 function bearerToken(request: FastifyRequest): string {
@@ -49,6 +59,16 @@ function bearerToken(request: FastifyRequest): string {
 async function auth0Plugin(app: FastifyInstance, options: Auth0PluginOptions): Promise<void> {
   const { verifier, customers } = options;
   app.decorateRequest("identity", null);
+  const links = new ExpiringLruCache<string, string>(CUSTOMER_LINK_CACHE_SIZE);
+
+  async function customerIdOf(sub: string): Promise<string | null> {
+    const nowMs = Date.now();
+    const cached = links.get(sub, nowMs);
+    if (cached !== undefined) return cached;
+    const customer = await customers.findByAuth0UserId(sub);
+    if (customer) links.set(sub, customer.id, nowMs + CUSTOMER_LINK_TTL_MS, nowMs);
+    return customer?.id ?? null;
+  }
 
   async function authenticate(request: FastifyRequest): Promise<Identity> {
     if (request.identity) return request.identity;
@@ -56,12 +76,12 @@ async function auth0Plugin(app: FastifyInstance, options: Auth0PluginOptions): P
       throw new ServiceUnavailableError("auth_not_configured", "set AUTH0_DOMAIN and AUTH0_AUDIENCE");
     }
     const verified = await verifier.verify(bearerToken(request));
-    const customer = await customers.findByAuth0UserId(verified.sub);
     const identity: Identity = {
       sub: verified.sub,
       role: verified.admin ? "admin" : "customer",
-      customerId: customer?.id ?? null,
-      permissions: verified.permissions,
+      customerId: await customerIdOf(verified.sub),
+      // A copy: the verified token (and its list) may be shared with other requests.
+      permissions: [...verified.permissions],
     };
     request.identity = identity;
     return identity;

@@ -1,7 +1,17 @@
 import type { AppConfig } from "@sparks/config";
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify } from "jose";
 import { ServiceUnavailableError, UnauthorizedError } from "../errors/http-errors";
+import { ExpiringLruCache } from "./expiring-lru.cache";
 import { ADMIN_PERMISSION } from "./identity";
+
+/**
+ * Longest a verified token is reused without checking its signature again. Bounds how long a
+ * token signed by a key just removed from the tenant's JWKS keeps working (jose itself keeps a
+ * fetched JWKS up to 10 minutes, so this adds nothing new).
+ */
+export const VERIFIED_TOKEN_TTL_MS = 5 * 60_000;
+/** Distinct tokens remembered; past it the least recently used is forgotten (and re-verified). */
+export const VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 
 export interface VerifiedToken {
   sub: string;
@@ -17,6 +27,8 @@ export interface TokenVerifierOptions {
   now?: () => Date;
   /** Seconds of clock skew tolerated on exp/nbf. */
   clockToleranceSeconds?: number;
+  /** Verified tokens remembered (0 turns the cache off). */
+  cacheSize?: number;
 }
 
 function stringList(value: unknown): string[] {
@@ -32,17 +44,48 @@ export function normalizeIssuer(issuer: string): string {
  * Verifies Auth0 access tokens: RS256 only (so `alg: none` and HS256 signed with the public
  * key are refused before any key is used), issuer, audience, exp/nbf, against a remote JWKS
  * created once so its keys are cached across requests.
+ *
+ * A client sends the same token on every call until it expires, and the RSA check is most of
+ * a request's CPU, so a token that passed is remembered by its exact string: a later call with
+ * the same bytes gets the same answer without the signature check, but only while the
+ * verifier's clock is before the token's `exp` (without the skew tolerance, so never longer
+ * than a full check would allow) and at most VERIFIED_TOKEN_TTL_MS. Any other string (a
+ * tampered payload, another key, `alg: none`) misses and goes through the full check; failures
+ * are never remembered.
  */
 export class TokenVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
   private readonly issuer: string;
+  private readonly verified: ExpiringLruCache<string, VerifiedToken> | null;
 
   constructor(private readonly options: TokenVerifierOptions) {
     this.issuer = normalizeIssuer(options.issuer);
     this.jwks = createRemoteJWKSet(new URL(options.jwksUri), { timeoutDuration: 5_000 });
+    const size = options.cacheSize ?? VERIFIED_TOKEN_CACHE_SIZE;
+    this.verified = size > 0 ? new ExpiringLruCache(size) : null;
   }
 
+  /** The token's identity; a remembered result is shared between calls, so treat it as read-only. */
   async verify(token: string): Promise<VerifiedToken> {
+    const nowMs = this.options.now?.().getTime() ?? Date.now();
+    const hit = this.verified?.get(token, nowMs);
+    if (hit !== undefined && this.usableAt(hit, nowMs)) return hit;
+    const result = await this.verifyFully(token);
+    const exp = result.claims.exp;
+    if (this.verified && typeof exp === "number") {
+      this.verified.set(token, result, Math.min(exp * 1000, nowMs + VERIFIED_TOKEN_TTL_MS), nowMs);
+    }
+    return result;
+  }
+
+  /** A remembered token is also refused before its nbf (a clock set back), as a full check would. */
+  private usableAt(token: VerifiedToken, nowMs: number): boolean {
+    const nbf = token.claims.nbf;
+    const tolerance = this.options.clockToleranceSeconds ?? 5;
+    return typeof nbf !== "number" || nowMs >= (nbf - tolerance) * 1000;
+  }
+
+  private async verifyFully(token: string): Promise<VerifiedToken> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.jwks, {

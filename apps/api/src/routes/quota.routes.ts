@@ -6,7 +6,7 @@ import type { RoutePluginOptions } from "../api-deps";
 import { resolveCustomerScope } from "../auth/customer-scope";
 import { BadRequestError, NotFoundError } from "../errors/http-errors";
 import { type QuotaAnswer, QuotaUseCase } from "../use-cases/quota.use-case";
-import { bearerMatches } from "../use-cases/service-secret";
+import { bearerMatcher } from "../use-cases/service-secret";
 
 const errorBody = z.object({ error: z.string(), message: z.string() });
 
@@ -35,6 +35,7 @@ export const quotaRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
     now: deps.now,
   });
   const serviceSecret = deps.config.auth0.actionSecret;
+  const isServiceSecret = serviceSecret ? bearerMatcher(serviceSecret) : () => false;
 
   app.get(
     "/quota",
@@ -57,7 +58,7 @@ export const quotaRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
     async (request) => {
       const named = request.query.customer_id;
       let reference: string;
-      if (serviceSecret && bearerMatches(request.headers.authorization, serviceSecret)) {
+      if (isServiceSecret(request.headers.authorization)) {
         if (!named) throw new BadRequestError("customer_id: is required with the service secret");
         reference = named;
       } else {

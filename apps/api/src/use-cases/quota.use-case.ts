@@ -53,22 +53,32 @@ function toQuotaCustomer(row: CustomerRow): QuotaCustomer {
  * "resets" on the 1st by reading a new key.
  */
 export class QuotaUseCase {
-  private readonly cache = new Map<string, { customer: QuotaCustomer | null; expiresAt: number }>();
+  private readonly cache = new Map<string, { customer: Promise<QuotaCustomer | null>; expiresAt: number }>();
   private readonly ttlMs: number;
 
   constructor(private readonly deps: QuotaDeps) {
     this.ttlMs = deps.ttlMs ?? QUOTA_CUSTOMER_TTL_MS;
   }
 
-  /** A customer by Sparks id or Auth0 user id; unknown ones are cached too (as null). */
-  async customer(reference: string): Promise<QuotaCustomer | null> {
+  /**
+   * A customer by Sparks id or Auth0 user id; unknown ones are cached too (as null). The
+   * lookup itself is cached, not only its result: when an entry expires under load, the
+   * requests arriving meanwhile share one query instead of each sending its own.
+   */
+  customer(reference: string): Promise<QuotaCustomer | null> {
     const nowMs = Date.now();
     const hit = this.cache.get(reference);
     if (hit !== undefined && hit.expiresAt > nowMs) return hit.customer;
-    const row = await this.deps.customers.findByReference(reference);
-    const customer = row === null ? null : toQuotaCustomer(row);
+    const customer = this.deps.customers
+      .findByReference(reference)
+      .then((row) => (row === null ? null : toQuotaCustomer(row)));
     if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    this.cache.set(reference, { customer, expiresAt: nowMs + this.ttlMs });
+    const entry = { customer, expiresAt: nowMs + this.ttlMs };
+    this.cache.set(reference, entry);
+    // A failed lookup is not remembered: the next request tries again.
+    customer.catch(() => {
+      if (this.cache.get(reference) === entry) this.cache.delete(reference);
+    });
     return customer;
   }
 

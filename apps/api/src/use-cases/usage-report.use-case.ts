@@ -12,15 +12,9 @@ import {
   USAGE_CATEGORIES,
   wholeSparks,
 } from "@sparks/core";
-import {
-  CustomerRepository,
-  type DailyCategoryTotal,
-  type ReportItem,
-  type SparksDb,
-  TierHistoryRepository,
-  UsageReportRepository,
-} from "@sparks/db";
+import { type DailyCategoryTotal, type ReportItem, type SparksDb, UsageReportRepository } from "@sparks/db";
 import { NotFoundError } from "../errors/http-errors";
+import { readReportSnapshot, sparksBetween } from "./usage-report.query";
 
 export interface UsageReportCategory {
   category: string;
@@ -131,49 +125,37 @@ export function toItemView(item: ReportItem): ReportItemView {
  * The monthly report of SPEC §4 from the ledger: exact Sparks per category and cost center,
  * what Stripe was told, tier segments (tier history ∩ month), USD through core pricing, and
  * quota used from the same ledger totals (the report is the auditable view; `/quota` reads
- * the Redis counters).
+ * the Redis counters). The summary is read in one statement (`readReportSnapshot`) and never
+ * cached: it is exact and current on every call.
  */
 export class UsageReportUseCase {
   private readonly report: UsageReportRepository;
-  private readonly customers: CustomerRepository;
-  private readonly tiers: TierHistoryRepository;
 
   constructor(
-    db: SparksDb,
+    private readonly db: SparksDb,
     private readonly config: AppConfig,
   ) {
     this.report = new UsageReportRepository(db);
-    this.customers = new CustomerRepository(db);
-    this.tiers = new TierHistoryRepository(db);
   }
 
   async build(customerId: string, month: string): Promise<UsageReport> {
-    const customer = await this.customers.findById(customerId);
+    const { start, end } = monthRange(month);
+    const snapshot = await readReportSnapshot(this.db, customerId, month, { start, end });
+    const customer = snapshot.customer;
     if (!customer) throw new NotFoundError(`customer_id: no customer ${customerId}`, "customer_not_found");
     const tier: TierName = isTierName(customer.tier) ? customer.tier : "free";
-    const { start, end } = monthRange(month);
     const billing = this.config.billing;
+    const categoryRows = snapshot.categories;
+    const sent = snapshot.sentByCategory;
+    const costCenters = snapshot.costCenters;
+    const counts = snapshot.statusCounts;
+    const monthStatus = snapshot.monthStatus;
 
-    const [categoryRows, sent, costCenters, counts, monthStatus, history, dailyRows] = await Promise.all([
-      this.report.categoryTotals(customerId, month),
-      this.report.sentByCategory(customerId, month),
-      this.report.costCenterTotals(customerId, month),
-      this.report.statusCounts(customerId, month),
-      this.report.monthStatus(month),
-      this.tiers.segmentsFor([customerId]),
-      this.report.dailyTotals(customerId, month),
-    ]);
-
-    const periods: TierPeriod[] = (history.get(customerId) ?? []).flatMap((h) =>
-      isTierName(h.tier) ? [{ tier: h.tier, from: h.effectiveFrom, to: h.effectiveTo }] : [],
+    const periods: TierPeriod[] = snapshot.history.flatMap((h) =>
+      isTierName(h.tier) ? [{ tier: h.tier, from: h.from, to: h.to }] : [],
     );
     const segments = monthTierSegments(periods, month, tier);
-    const segmentSparks = await Promise.all(
-      segments.map(async (s) => ({
-        ...s,
-        sparksNano: await this.report.exactBetween(customerId, s.from, s.to),
-      })),
-    );
+    const segmentSparks = segments.map((s) => ({ ...s, sparksNano: sparksBetween(snapshot, s.from, s.to) }));
 
     const byCategory = new Map(categoryRows.map((c) => [c.category, c]));
     const categoryNames = [
@@ -250,7 +232,7 @@ export class UsageReportUseCase {
         sparks: formatSparks(c.exactNano),
         items: c.items,
       })),
-      daily: dailyView(dailyRows),
+      daily: dailyView(snapshot.daily),
       not_billed: { quarantined: counts.quarantined ?? 0, unbillable: counts.unbillable ?? 0 },
     };
   }
