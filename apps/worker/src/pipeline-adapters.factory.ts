@@ -3,7 +3,12 @@ import { type Database, GroupCommitWriter, type StripeAuditEntry, StripeAuditRep
 import { createLangfuseReader, type LangfuseReader } from "@sparks/langfuse";
 import { langfuseRequests, stripeRequests } from "@sparks/observability";
 import { RedisRateLimiter } from "@sparks/queues";
-import { createStripeClient, MeterEventSender } from "@sparks/stripe";
+import {
+  createStripeClient,
+  MeterEventSender,
+  MeterEventStreamSender,
+  type StripeCallAudit,
+} from "@sparks/stripe";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { StripePorts } from "./worker-deps";
@@ -72,25 +77,40 @@ export function createPipelineAdapters(opts: PipelineAdapterOptions): {
       apiBase: config.stripe.apiBase,
       ...(opts.stripeTimeoutMs === undefined ? {} : { timeoutMs: opts.stripeTimeoutMs }),
     });
+    const onCall = async (entry: StripeCallAudit) => {
+      stripeRequests.inc({
+        operation: entry.operation,
+        outcome: requestOutcome(entry.outcome, entry.statusCode),
+      });
+      await audit.add({
+        operation: entry.operation,
+        identifier: entry.identifier,
+        request: entry.request,
+        response: { outcome: entry.outcome, request_id: entry.requestId },
+        statusCode: entry.statusCode,
+        durationMs: entry.durationMs,
+        error: entry.error,
+      });
+    };
+    const acquire = () => limiter.acquire();
     out.stripe = {
-      sender: new MeterEventSender(stripe, {
-        acquire: () => limiter.acquire(),
-        onCall: async (entry) => {
-          stripeRequests.inc({
-            operation: entry.operation,
-            outcome: requestOutcome(entry.outcome, entry.statusCode),
-          });
-          await audit.add({
-            operation: entry.operation,
-            identifier: entry.identifier,
-            request: entry.request,
-            response: { outcome: entry.outcome, request_id: entry.requestId },
-            statusCode: entry.statusCode,
-            durationMs: entry.durationMs,
-            error: entry.error,
-          });
-        },
-      }),
+      // v1 stays the sender for single events (reconciliation repairs) in either mode.
+      sender: new MeterEventSender(stripe, { acquire, onCall }),
+      ...(config.stripe.meterApi === "v2"
+        ? {
+            stream: new MeterEventStreamSender(stripe, {
+              acquire,
+              onCall,
+              streamClient: (token) =>
+                createStripeClient({
+                  secretKey: token,
+                  apiBase: config.stripe.apiBase,
+                  ...(opts.stripeTimeoutMs === undefined ? {} : { timeoutMs: opts.stripeTimeoutMs }),
+                }),
+              ...(opts.stripeTimeoutMs === undefined ? {} : { timeoutMs: opts.stripeTimeoutMs }),
+            }),
+          }
+        : {}),
     };
   }
   return out;

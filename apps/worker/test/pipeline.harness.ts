@@ -34,6 +34,8 @@ export type TestRedis = Awaited<ReturnType<typeof createTestRedis>>;
 
 export interface HarnessOptions {
   aggregation?: "auto" | "off" | "always";
+  /** STRIPE_METER_API (default v1). */
+  meterApi?: "v1" | "v2";
   maxRps?: number;
   stripeTimeoutMs?: number;
   stripeRateLimit?: number;
@@ -79,6 +81,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     STRIPE_API_BASE: stripeEmulator.url,
     STRIPE_MAX_RPS: String(options.maxRps ?? 20),
     STRIPE_AGGREGATION: options.aggregation ?? "off",
+    STRIPE_METER_API: options.meterApi ?? "v1",
     LANGFUSE_PUBLIC_KEY: langfuse.publicKey,
     LANGFUSE_SECRET_KEY: langfuse.secretKey,
     LANGFUSE_BASEURL: langfuse.url,

@@ -2,6 +2,11 @@ import type { BillingConfig } from "@sparks/core";
 
 export type LangfuseApiMode = "v2" | "v1" | "auto";
 export type AggregationMode = "auto" | "off" | "always";
+/**
+ * How meter events reach Stripe: `v1` one call per event, validated on the spot (the default);
+ * `v2` Stripe's high-throughput stream, up to 100 events per call, validated asynchronously.
+ */
+export type MeterApi = "v1" | "v2";
 
 /** Everything Sparks reads from its environment, parsed and validated once at start-up. */
 export interface AppConfig {
@@ -20,6 +25,7 @@ export interface AppConfig {
     apiBase: { host: string; port: number; protocol: "http" | "https" } | null;
     maxRps: number;
     aggregation: AggregationMode;
+    meterApi: MeterApi;
     livemode: boolean;
   };
   langfuse: {

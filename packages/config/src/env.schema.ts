@@ -79,6 +79,7 @@ export const envSchema = {
   STRIPE_API_BASE: optionalUrl(["http:", "https:"]),
   STRIPE_MAX_RPS: positiveNumber("a number of requests per second"),
   STRIPE_AGGREGATION: optionalString.pipe(z.enum(["auto", "off", "always"]).optional()),
+  STRIPE_METER_API: optionalString.pipe(z.enum(["v1", "v2"]).optional()),
   LANGFUSE_PUBLIC_KEY: optionalString,
   LANGFUSE_SECRET_KEY: optionalString,
   LANGFUSE_BASEURL: optionalUrl(["http:", "https:"]),

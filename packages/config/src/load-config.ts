@@ -104,6 +104,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       // Test mode allows 25 req/s shared with every other call; live meter events 1,000/s.
       maxRps: e.STRIPE_MAX_RPS ?? (livemode ? 900 : 20),
       aggregation: e.STRIPE_AGGREGATION ?? "auto",
+      meterApi: e.STRIPE_METER_API ?? "v1",
       livemode,
     },
     langfuse: {

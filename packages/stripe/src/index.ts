@@ -22,7 +22,14 @@ export type {
   MeterEventSenderOptions,
   StripeCallAudit,
 } from "./meter-event.sender";
-export { METER_EVENT_OPERATION, MeterEventSender } from "./meter-event.sender";
+export { METER_EVENT_OPERATION, MeterEventSender, validateMeterEvent } from "./meter-event.sender";
+export {
+  MAX_STREAM_EVENTS,
+  METER_EVENT_STREAM_OPERATION,
+  MeterEventStreamSender,
+  type MeterEventStreamSenderOptions,
+  type StreamBatchResult,
+} from "./meter-event-stream.sender";
 export {
   aggregateIdentifier,
   MAX_IDENTIFIER_LENGTH,

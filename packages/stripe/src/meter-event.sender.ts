@@ -48,6 +48,27 @@ export interface MeterEventSenderOptions {
 }
 
 /**
+ * Refuses, without calling Stripe, what Stripe could only refuse (never worth a retry), and
+ * returns the request as the audit log records it.
+ */
+export function validateMeterEvent(input: MeterEventInput, operation: string): StripeCallAudit["request"] {
+  const refuse = (message: string, code: string) =>
+    new StripeCallError(`${operation}: ${message}`, { retryable: false, code });
+  if (input.value < 0n) throw refuse(`value must not be negative, got ${input.value}`, "negative_value");
+  if (input.identifier.length === 0 || input.identifier.length > MAX_IDENTIFIER_LENGTH) {
+    throw refuse(`identifier must be 1..${MAX_IDENTIFIER_LENGTH} characters`, "invalid_identifier");
+  }
+  const ms = input.timestamp.getTime();
+  if (Number.isNaN(ms)) throw refuse("timestamp is not a valid date", "invalid_timestamp");
+  return {
+    event_name: input.eventName,
+    stripe_customer_id: input.stripeCustomerId,
+    value: input.value.toString(),
+    timestamp: Math.floor(ms / 1000),
+  };
+}
+
+/**
  * Sends one v1 meter event and reports it as delivered, duplicate (also delivered) or a typed
  * `StripeCallError`. It never retries by itself: the caller's retry policy resends the same
  * persisted identifier and value, so Stripe's identifier check makes the resend harmless.
@@ -59,7 +80,7 @@ export class MeterEventSender {
   ) {}
 
   async send(input: MeterEventInput): Promise<MeterEventResult> {
-    const request = this.validate(input);
+    const request = validateMeterEvent(input, METER_EVENT_OPERATION);
     await this.options.acquire?.();
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
@@ -120,24 +141,6 @@ export class MeterEventSender {
       error: null,
     });
     return result;
-  }
-
-  /** Refuses, without calling Stripe, what Stripe could only refuse (never worth a retry). */
-  private validate(input: MeterEventInput): StripeCallAudit["request"] {
-    const refuse = (message: string, code: string) =>
-      new StripeCallError(`${METER_EVENT_OPERATION}: ${message}`, { retryable: false, code });
-    if (input.value < 0n) throw refuse(`value must not be negative, got ${input.value}`, "negative_value");
-    if (input.identifier.length === 0 || input.identifier.length > MAX_IDENTIFIER_LENGTH) {
-      throw refuse(`identifier must be 1..${MAX_IDENTIFIER_LENGTH} characters`, "invalid_identifier");
-    }
-    const ms = input.timestamp.getTime();
-    if (Number.isNaN(ms)) throw refuse("timestamp is not a valid date", "invalid_timestamp");
-    return {
-      event_name: input.eventName,
-      stripe_customer_id: input.stripeCustomerId,
-      value: input.value.toString(),
-      timestamp: Math.floor(ms / 1000),
-    };
   }
 
   private async audit(entry: StripeCallAudit): Promise<void> {

@@ -18,7 +18,9 @@ import { itemsFailed, itemsSent } from "@sparks/observability";
 import { PermanentJobError, RetryableJobError } from "@sparks/queues";
 import {
   aggregateIdentifier,
+  MAX_STREAM_EVENTS,
   METER_EVENT_OPERATION,
+  METER_EVENT_STREAM_OPERATION,
   meterEventIdentifier,
   meterEventName,
   StripeCallError,
@@ -191,7 +193,7 @@ async function recoverAccepted(
   pending: readonly StoredMeterEvent[],
 ): Promise<StoredMeterEvent[]> {
   const accepted = await new StripeAuditRepository(deps.database.db).acceptedIdentifiers(
-    METER_EVENT_OPERATION,
+    [METER_EVENT_OPERATION, METER_EVENT_STREAM_OPERATION],
     pending.map((e) => e.identifier),
   );
   if (accepted.size === 0) return [...pending];
@@ -216,18 +218,10 @@ async function recoverAccepted(
  */
 async function sendEvent(
   deps: WorkerDeps,
-  decided: StoredMeterEvent,
-  stripeCustomerId: string | null,
+  event: StoredMeterEvent,
   result: PushResult,
   deliveries: Delivery[],
 ): Promise<void> {
-  let event = decided;
-  if (stripeCustomerId !== null && stripeCustomerId !== decided.stripeCustomerId) {
-    // Value and identifier are fixed; only where the customer lives in Stripe may have changed
-    // (an operator re-linked it), which is what a retry after such a failure needs.
-    await new MeterEventRepository(deps.database.db).setStripeCustomer(decided.id, stripeCustomerId);
-    event = { ...decided, stripeCustomerId };
-  }
   const sender = deps.stripe?.sender;
   if (!sender) throw new PermanentJobError("Stripe is not configured (STRIPE_SECRET_KEY)");
   const opts = deps.pipeline ?? {};
@@ -280,6 +274,94 @@ async function sendEvent(
 }
 
 /**
+ * Value and identifier of a decided event are fixed; only where the customer lives in Stripe
+ * may have changed (an operator re-linked it), which is what a retry after such a failure needs.
+ */
+async function relinked(
+  deps: WorkerDeps,
+  events: StoredMeterEvent[],
+  stripeCustomerId: string | null,
+): Promise<StoredMeterEvent[]> {
+  if (stripeCustomerId === null) return events;
+  const repo = new MeterEventRepository(deps.database.db);
+  const out: StoredMeterEvent[] = [];
+  for (const event of events) {
+    if (event.stripeCustomerId === stripeCustomerId) out.push(event);
+    else {
+      await repo.setStripeCustomer(event.id, stripeCustomerId);
+      out.push({ ...event, stripeCustomerId });
+    }
+  }
+  return out;
+}
+
+/**
+ * The v2 stream: up to 100 of a group's decided events in one call, with the same in-job retry
+ * policy as `sendEvent`. Stripe validates stream events later (its meter error reports, and
+ * reconciliation, catch what it refuses then); a refusal now fails the whole call's events.
+ */
+async function sendStreamBatch(
+  deps: WorkerDeps,
+  batch: readonly StoredMeterEvent[],
+  result: PushResult,
+  deliveries: Delivery[],
+): Promise<void> {
+  const stream = deps.stripe?.stream;
+  if (!stream) throw new PermanentJobError("the Stripe v2 stream is not configured");
+  const opts = deps.pipeline ?? {};
+  const maxInline = opts.inlineRetries ?? 4;
+  const base = opts.retryBaseMs ?? 200;
+  const db = deps.database.db;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const sent = await stream.sendBatch(
+        batch.map((event) => ({
+          eventName: event.eventName,
+          stripeCustomerId: event.stripeCustomerId,
+          value: BigInt(event.value),
+          identifier: event.identifier,
+          timestamp: event.eventTimestamp,
+        })),
+      );
+      for (const event of batch) {
+        deliveries.push({
+          event,
+          stripeResponse: { outcome: "sent", status: sent.statusCode, request_id: null },
+        });
+      }
+      result.events += batch.length;
+      return;
+    } catch (error) {
+      if (!(error instanceof StripeCallError)) throw error;
+      if (!error.retryable) {
+        const reason = `Stripe refused a stream call of ${batch.length} meter events: ${error.message}`;
+        const itemIds = await db.transaction(async (tx) => {
+          const ids: number[] = [];
+          for (const event of batch) {
+            await new MeterEventRepository(tx).markFailed(event.id, reason);
+            ids.push(...(await new UsageItemRepository(tx).markFailedByMeterEvent(event.id, reason)));
+          }
+          return ids;
+        });
+        itemsFailed.inc({ category: batch[0]?.usageCategory ?? "unknown" }, itemIds.length);
+        result.failed.push(`[${itemIds.map(errorIdOf).join(", ")}] ${reason}`);
+        return;
+      }
+      for (const event of batch)
+        await new MeterEventRepository(db).recordAttemptError(event.id, error.message);
+      if (attempt >= maxInline) {
+        throw new RetryableJobError(`stream call of ${batch.length} events: ${error.message}`, {
+          cause: error,
+          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+        });
+      }
+      const backoff = Math.random() * base * 2 ** attempt;
+      await sleep(Math.min(Math.max(backoff, error.retryAfterMs ?? 0), 10_000));
+    }
+  }
+}
+
+/**
  * Sends a group's decided events one after the other (Stripe allows one concurrent call per
  * customer + meter) and records what Stripe accepted in one transaction at the end, also when
  * a send fails midway, so nothing accepted is sent twice by the retry.
@@ -290,10 +372,16 @@ async function sendDecided(
   stripeCustomerId: string | null,
   result: PushResult,
 ): Promise<void> {
-  const toSend = await recoverAccepted(deps, pending);
+  const toSend = await relinked(deps, await recoverAccepted(deps, pending), stripeCustomerId);
   const deliveries: Delivery[] = [];
   try {
-    for (const event of toSend) await sendEvent(deps, event, stripeCustomerId, result, deliveries);
+    if (deps.stripe?.stream) {
+      for (let i = 0; i < toSend.length; i += MAX_STREAM_EVENTS) {
+        await sendStreamBatch(deps, toSend.slice(i, i + MAX_STREAM_EVENTS), result, deliveries);
+      }
+    } else {
+      for (const event of toSend) await sendEvent(deps, event, result, deliveries);
+    }
   } finally {
     await recordDeliveries(deps, deliveries);
   }

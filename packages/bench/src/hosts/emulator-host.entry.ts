@@ -10,6 +10,7 @@ import type {
   LangfuseStatsView,
   MeterCallsView,
   MeterTotalView,
+  StreamEventsView,
   TrafficSpec,
 } from "./emulator-host.types";
 import { childArgument, serveIpc } from "./ipc.channel";
@@ -75,6 +76,14 @@ serveIpc(
       stripe.recording
         .meterTotals()
         .map((t) => ({ customer: t.customer, eventName: t.eventName, value: t.value })),
+    streamEvents: (): StreamEventsView => {
+      const receivedAt: number[] = [];
+      for (const e of stripe.recording.meterEvents())
+        if (e.source === "v2_stream") receivedAt.push(e.receivedAt);
+      receivedAt.sort((a, b) => a - b);
+      const calls = stripe.recording.filter({ method: "POST", path: "/v2/billing/meter_event_stream" });
+      return { receivedAt, calls: calls.length, rateLimited: calls.filter((c) => c.status === 429).length };
+    },
     meterCalls: (): MeterCallsView => {
       const calls = stripe.recording.filter({ method: "POST", path: METER_EVENTS_PATH });
       const acceptedAt: number[] = [];

@@ -40,3 +40,10 @@ export interface MeterCallsView {
   rateLimited: number;
   otherErrors: number;
 }
+
+export interface StreamEventsView {
+  /** Emulator-clock ms at which each event arriving through the v2 stream was accepted, ascending. */
+  receivedAt: number[];
+  calls: number;
+  rateLimited: number;
+}

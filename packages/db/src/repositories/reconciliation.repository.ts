@@ -7,8 +7,9 @@ import { exactTextToNano } from "./usage-item.repository";
 /** Operation names of the audit rows reconciliation writes (besides the sender's own rows). */
 export const RECONCILE_REPAIR_OPERATION = "reconcile.resend";
 export const RECONCILE_CANCEL_OPERATION = "billing.meter_event_adjustments.create";
-/** The sender's operation name (see @sparks/stripe METER_EVENT_OPERATION). */
+/** The senders' operation names (see @sparks/stripe METER_EVENT_OPERATION, METER_EVENT_STREAM_OPERATION). */
 const METER_EVENT_OPERATION = "billing.meter_events.create";
+const METER_EVENT_STREAM_OPERATION = "v2.billing.meter_event_stream.create";
 
 /** The reason prefix the late-usage trigger (migrations 0002/0003) writes on late lines. */
 export const LATE_REASON_PREFIX = "late usage from ";
@@ -183,7 +184,8 @@ export class ReconciliationRepository {
       this.db,
       sql`select identifier, (request->>'timestamp')::bigint as ts, (request->>'value')::bigint as value, at
           from stripe_audit_log
-          where operation = ${METER_EVENT_OPERATION} and response->>'outcome' = 'sent'
+          where operation in (${METER_EVENT_OPERATION}, ${METER_EVENT_STREAM_OPERATION})
+            and response->>'outcome' = 'sent'
             and request->>'stripe_customer_id' = ${stripeCustomerId}
             and request->>'event_name' = ${eventName}
             and (request->>'timestamp')::bigint >= ${Math.floor(from.getTime() / 1000)}

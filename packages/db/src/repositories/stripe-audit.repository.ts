@@ -62,12 +62,16 @@ export class StripeAuditRepository {
    * finds them here instead of sending them again, which matters once Stripe's ~24 h identifier
    * memory has passed.
    */
-  async acceptedIdentifiers(operation: string, identifiers: readonly string[]): Promise<Set<string>> {
+  async acceptedIdentifiers(
+    operations: readonly string[],
+    identifiers: readonly string[],
+  ): Promise<Set<string>> {
     if (identifiers.length === 0) return new Set();
     const rows = await executeRows<{ identifier: unknown }>(
       this.db,
       sql`select distinct identifier from stripe_audit_log
-          where operation = ${operation} and response->>'outcome' in ('sent', 'duplicate')
+          where operation = any(${textArrayParam(operations)}::text[])
+            and response->>'outcome' in ('sent', 'duplicate')
             and identifier = any(${textArrayParam(identifiers)}::text[])`,
     );
     return new Set(rows.map((r) => String(r.identifier)));
