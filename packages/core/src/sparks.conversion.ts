@@ -4,9 +4,16 @@ import { type Decimal, divideToInteger, multiplyDecimal, parseDecimal } from "./
 import { NANO_PER_SPARK } from "./sparks.money";
 import type { UsageCategory } from "./usage-category.constants";
 
+/** Parsed rate texts: every item of every trace converts through one of a handful of rates. */
+const parsedRates = new Map<string, Decimal>();
+
 function parseRatePart(category: UsageCategory, field: "per" | "sparks", text: string): Decimal {
+  const cached = parsedRates.get(text);
+  if (cached !== undefined) return cached;
   const parsed = parseDecimal(text);
   if (!parsed.ok) throw new CoreError("invalid_rate", `rates.${category}.${field}: ${parsed.err.message}`);
+  // Keyed by the text itself (not the config object), so a changed config never reads a stale rate.
+  if (parsedRates.size < 1_000) parsedRates.set(text, parsed.val);
   return parsed.val;
 }
 

@@ -1,29 +1,11 @@
 import { z } from "zod";
 
 /**
- * Only the fields Sparks reads, checked at the boundary; unknown fields are ignored and
- * usage/metadata stay `unknown` so their raw values reach core's validation untouched.
+ * v1 responses: only the fields Sparks reads, checked at the boundary; unknown fields are ignored
+ * and usage/metadata stay `unknown` so their raw values reach core's validation untouched. (v2
+ * pages, the hot path, are checked and mapped in one pass by v2-page.decoder.ts.)
  */
 const isoTime = z.string().refine((v) => !Number.isNaN(Date.parse(v)), "not an ISO date-time");
-
-export const observationV2Schema = z.object({
-  id: z.string().min(1),
-  traceId: z.string().nullable(),
-  type: z.string(),
-  startTime: isoTime,
-  parentObservationId: z.string().nullable().optional(),
-  isRootObservation: z.boolean().optional(),
-  userId: z.string().nullable().optional(),
-  metadata: z.unknown().optional(),
-  usageDetails: z.unknown().optional(),
-  totalCost: z.number().nullable().optional(),
-});
-export type ObservationV2Row = z.infer<typeof observationV2Schema>;
-
-export const observationsV2PageSchema = z.object({
-  data: z.array(observationV2Schema),
-  meta: z.object({ cursor: z.string().nullable().optional() }).optional(),
-});
 
 export const observationV1Schema = z.object({
   id: z.string().min(1),

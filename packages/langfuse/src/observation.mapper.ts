@@ -1,27 +1,11 @@
 import { pickBillingMetadata, rawUsageDetails } from "./billing-metadata";
 import { costToDecimal } from "./cost.decimal";
 import type { ObservationRecord } from "./langfuse.types";
-import type { ObservationV1Row, ObservationV2Row, TraceV1Row } from "./langfuse-response.schemas";
+import type { ObservationV1Row, TraceV1Row } from "./langfuse-response.schemas";
 import { scrubNul, scrubNulRecord } from "./nul.scrubber";
 
 export const TRACE_RECORD_PREFIX = "trace:";
 export const TRACE_RECORD_TYPE = "TRACE";
-
-/** v2 observation → record. Observations without a trace cannot be billed and are skipped (null). */
-export function fromObservationV2(row: ObservationV2Row): ObservationRecord | null {
-  if (row.traceId === null || row.traceId === "") return null;
-  return {
-    observationId: scrubNul(row.id),
-    traceId: scrubNul(row.traceId),
-    type: scrubNul(row.type),
-    startTime: new Date(row.startTime),
-    userId: row.userId == null ? null : scrubNul(row.userId),
-    isRoot: row.isRootObservation ?? row.parentObservationId == null,
-    usageDetails: scrubNulRecord(rawUsageDetails(row.usageDetails)),
-    metadata: scrubNulRecord(pickBillingMetadata(row.metadata)),
-    costUsd: costToDecimal(row.totalCost),
-  };
-}
 
 function v1TotalCost(row: ObservationV1Row): unknown {
   const details = row.costDetails;

@@ -2,9 +2,7 @@ import type { LangfuseAPIClient } from "@langfuse/core";
 import { BILLING_METADATA_KEYS } from "./billing-metadata";
 import type { ObservationRecord, ReadWindow } from "./langfuse.types";
 import type { RequestRunner } from "./langfuse-request.runner";
-import { observationsV2PageSchema } from "./langfuse-response.schemas";
-import { fromObservationV2 } from "./observation.mapper";
-import { parseResponse } from "./response.parser";
+import { decodeV2Page } from "./v2-page.decoder";
 
 export const V2_ENDPOINT = "GET /api/public/v2/observations";
 /** SPEC §2: usage, metadata, basic (userId, isRootObservation) and trace_context; never io (memory). */
@@ -39,9 +37,8 @@ export async function* readV2Pages(
         ),
       signal,
     );
-    const page = parseResponse(observationsV2PageSchema, body, V2_ENDPOINT);
-    cursor = page.meta?.cursor ?? undefined;
-    const records = page.data.map(fromObservationV2).filter((r): r is ObservationRecord => r !== null);
-    if (records.length > 0) yield records;
+    const page = decodeV2Page(body, V2_ENDPOINT);
+    cursor = page.cursor;
+    if (page.records.length > 0) yield page.records;
   } while (cursor);
 }

@@ -31,9 +31,19 @@ function rawIo(value: unknown): string | null {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+function needsTruncation(metadata: Record<string, unknown>, expand: ReadonlySet<string>): boolean {
+  for (const key in metadata) {
+    const value = metadata[key];
+    if (typeof value === "string" && value.length > METADATA_VALUE_LIMIT && !expand.has(key)) return true;
+  }
+  return false;
+}
+
 function truncatedMetadata(metadata: unknown, expand: ReadonlySet<string>): unknown {
   if (metadata === undefined) return null;
   if (typeof metadata !== "object" || metadata === null || Array.isArray(metadata)) return metadata;
+  // Served as stored when nothing is long (the common case): no copy per row.
+  if (!needsTruncation(metadata as Record<string, unknown>, expand)) return metadata;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(metadata)) {
     out[key] =
@@ -52,7 +62,12 @@ function totalCostOf(o: StoredObservation): number | null {
   return o.data.totalCost ?? o.data.costDetails?.total ?? null;
 }
 
-/** An observation in the `ObservationV2` shape with only the requested field groups. */
+/**
+ * An observation in the `ObservationV2` shape with only the requested field groups. Properties are
+ * assigned one by one, group by group (no `Object.assign` of a temporary object per group): every
+ * row of a page then shares one hidden class, which halves the cost of building and serializing
+ * a page (the emulator's share of a benchmark run is on the same machine as Sparks).
+ */
 export function toObservationV2(
   o: StoredObservation,
   groups: ReadonlySet<FieldGroup>,
@@ -76,62 +91,51 @@ export function toObservationV2(
     totalPrice: null,
   };
   if (groups.has("basic")) {
-    Object.assign(out, {
-      name: d.name ?? null,
-      level: d.level ?? "DEFAULT",
-      statusMessage: d.statusMessage ?? null,
-      version: d.version ?? null,
-      environment: d.environment ?? trace.environment ?? "default",
-      bookmarked: false,
-      public: trace.public ?? false,
-      userId: trace.userId ?? null,
-      sessionId: trace.sessionId ?? null,
-      isRootObservation: d.parentObservationId == null,
-    });
+    out.name = d.name ?? null;
+    out.level = d.level ?? "DEFAULT";
+    out.statusMessage = d.statusMessage ?? null;
+    out.version = d.version ?? null;
+    out.environment = d.environment ?? trace.environment ?? "default";
+    out.bookmarked = false;
+    out.public = trace.public ?? false;
+    out.userId = trace.userId ?? null;
+    out.sessionId = trace.sessionId ?? null;
+    out.isRootObservation = d.parentObservationId == null;
   }
   if (groups.has("time")) {
-    Object.assign(out, {
-      completionStartTime: iso(o.completionStartMs),
-      createdAt: iso(o.visibleAtMs),
-      updatedAt: iso(o.visibleAtMs),
-    });
+    out.completionStartTime = iso(o.completionStartMs);
+    out.createdAt = iso(o.visibleAtMs);
+    out.updatedAt = iso(o.visibleAtMs);
   }
-  if (groups.has("io")) Object.assign(out, { input: rawIo(d.input), output: rawIo(d.output) });
+  if (groups.has("io")) {
+    out.input = rawIo(d.input);
+    out.output = rawIo(d.output);
+  }
   if (groups.has("metadata")) out.metadata = truncatedMetadata(d.metadata, ctx.expandMetadata);
   if (groups.has("model")) {
-    Object.assign(out, {
-      providedModelName: d.model ?? null,
-      internalModelId: price?.modelId ?? null,
-      modelParameters: d.modelParameters ?? null,
-    });
+    out.providedModelName = d.model ?? null;
+    out.internalModelId = price?.modelId ?? null;
+    out.modelParameters = d.modelParameters ?? null;
   }
   if (groups.has("usage")) {
-    Object.assign(out, {
-      usageDetails: d.usageDetails ?? {},
-      costDetails: d.costDetails ?? {},
-      totalCost: totalCostOf(o),
-      usagePricingTierName: modelPrice(d.model) ? "Standard" : null,
-    });
+    out.usageDetails = d.usageDetails ?? {};
+    out.costDetails = d.costDetails ?? {};
+    out.totalCost = totalCostOf(o);
+    out.usagePricingTierName = modelPrice(d.model) ? "Standard" : null;
   }
   if (groups.has("prompt")) {
-    Object.assign(out, {
-      promptId: null,
-      promptName: d.promptName ?? null,
-      promptVersion: d.promptVersion ?? null,
-    });
+    out.promptId = null;
+    out.promptName = d.promptName ?? null;
+    out.promptVersion = d.promptVersion ?? null;
   }
   if (groups.has("metrics")) {
-    Object.assign(out, {
-      latency: seconds(o.sortMs, o.endMs),
-      timeToFirstToken: seconds(o.sortMs, o.completionStartMs),
-    });
+    out.latency = seconds(o.sortMs, o.endMs);
+    out.timeToFirstToken = seconds(o.sortMs, o.completionStartMs);
   }
   if (groups.has("trace_context")) {
-    Object.assign(out, {
-      tags: trace.tags ?? [],
-      release: trace.release ?? null,
-      traceName: trace.name ?? null,
-    });
+    out.tags = trace.tags ?? [];
+    out.release = trace.release ?? null;
+    out.traceName = trace.name ?? null;
   }
   return out;
 }
