@@ -1,3 +1,4 @@
+import { loadConfig } from "@sparks/config";
 import { formatSparks, type UsageCategory } from "@sparks/core";
 import {
   CustomerRepository,
@@ -9,6 +10,7 @@ import {
   UsageReportRepository,
 } from "@sparks/db";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UsageReportUseCase } from "../src/use-cases/usage-report.use-case";
 import { type ApiHarness, createApiHarness } from "./api-harness";
 
 let h: ApiHarness;
@@ -382,6 +384,7 @@ describe("GET /usage/report reads one snapshot", () => {
   it("answers what the ledger's separate report queries answer", async () => {
     const db = h.db.database.db;
     const repo = new UsageReportRepository(db);
+    const bare = new UsageReportUseCase(db, loadConfig({ DATABASE_URL: h.db.url }));
     for (const [customer, month] of [
       [a, "2026-11"],
       [b, "2026-11"],
@@ -415,6 +418,8 @@ describe("GET /usage/report reads one snapshot", () => {
       expect(r.daily.reduce((n: number, d: { items: number }) => n + d.items, 0)).toBe(
         daily.reduce((n, d) => n + d.items, 0),
       );
+      // The CLI builds it on a bare drizzle handle (no prepared statement): the same report.
+      expect(JSON.parse(JSON.stringify(await bare.build(customer.id, month)))).toEqual(r);
       expect(r.total_sent_sparks).toBe([...sent.values()].reduce((x, y) => x + y, 0n).toString());
       for (const s of r.tier_segments) {
         const exact = await repo.exactBetween(customer.id, new Date(s.from), new Date(s.to));

@@ -23,7 +23,7 @@ const query = z.object({
  * trace ids and meter-event identifiers); `?format=csv` streams every item as CSV.
  */
 export const usageReportRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
-  const reports = new UsageReportUseCase(deps.database.db, deps.config);
+  const reports = new UsageReportUseCase(deps.database, deps.config);
 
   app.get(
     "/usage/report",

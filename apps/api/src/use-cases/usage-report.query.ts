@@ -1,11 +1,11 @@
-import { exactTextToNano, executeRows, type SparksDb } from "@sparks/db";
+import { type Database, exactTextToNano, executeRows, type SparksDb } from "@sparks/db";
 import { sql } from "drizzle-orm";
 
 /**
  * Statuses whose Sparks are the customer's usage (as in UsageReportRepository): sent or on
  * their way to Stripe, failed, and discrepancies. Quarantined and unbillable are not counted.
  */
-const COUNTED = sql.raw(`('pending', 'sending', 'sent', 'failed', 'discrepancy')`);
+const COUNTED = `('pending', 'sending', 'sent', 'failed', 'discrepancy')`;
 
 export interface ReportCustomer {
   tier: string;
@@ -74,67 +74,90 @@ const text = (v: unknown): string | null => (v === null || v === undefined ? nul
  *
  * Tier boundaries are truncated to milliseconds, as the JS Dates the segments are built from
  * (and that the per-segment query used to bind) are.
+ *
+ * $1 customer id, $2 month (YYYY-MM), $3 and $4 the month's [start, end) as ISO timestamps.
  */
+const REPORT_SQL = `with items as materialized (
+    select usage_category, unit, quantity, exact_sparks, status, cost_center, occurred_at
+    from usage_items where customer_id = $1 and month = $2
+  ),
+  counted as (select * from items where status in ${COUNTED}),
+  bounds as (
+    select array(
+      select b from (
+        select $3::timestamptz as b
+        union select $4::timestamptz
+        union select date_trunc('milliseconds', effective_from) from tier_history
+          where customer_id = $1 and effective_from > $3::timestamptz and effective_from < $4::timestamptz
+      ) x order by b
+    ) as b
+  )
+  select
+    (select json_build_object('tier', tier, 'status', status, 'pause_reason', pause_reason,
+              'custom_quota', custom_quota, 'negotiated_rate', negotiated_rate::text)
+       from customers where id = $1) as customer,
+    (select status from month_closes where month = $2) as month_status,
+    (select coalesce(json_agg(json_build_object('tier', tier, 'from', effective_from, 'to', effective_to)
+              order by effective_from, id), '[]'::json)
+       from tier_history where customer_id = $1) as history,
+    (select coalesce(json_agg(x order by x.usage_category), '[]'::json) from (
+       select usage_category, max(unit) as unit, coalesce(sum(quantity), 0)::text as quantity,
+         coalesce(sum(exact_sparks), 0)::text as exact, count(*) as items
+       from counted group by usage_category) x) as categories,
+    (select coalesce(json_agg(x), '[]'::json) from (
+       select usage_category, coalesce(sum(value), 0)::text as total from meter_events
+       where customer_id = $1 and month = $2 and status = 'sent'
+       group by usage_category) x) as sent,
+    (select coalesce(json_agg(x order by x.cost_center), '[]'::json) from (
+       select cost_center, coalesce(sum(exact_sparks), 0)::text as exact, count(*) as items
+       from counted group by cost_center) x) as cost_centers,
+    (select coalesce(json_agg(x), '[]'::json) from (
+       select status, count(*) as n from items group by status) x) as status_counts,
+    (select coalesce(json_agg(x order by x.day, x.usage_category), '[]'::json) from (
+       select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD') as day, usage_category,
+         coalesce(sum(exact_sparks), 0)::text as exact, count(*) as items
+       from counted group by 1, 2) x) as daily,
+    (select coalesce(json_agg(x), '[]'::json) from (
+       select (extract(epoch from bounds.b[width_bucket(u.occurred_at, bounds.b)]) * 1000)::bigint::text
+           as from_ms,
+         coalesce(sum(u.exact_sparks), 0)::text as exact
+       from usage_items u cross join bounds
+       where u.customer_id = $1 and u.status in ${COUNTED}
+         and u.occurred_at >= $3::timestamptz and u.occurred_at < $4::timestamptz
+       group by 1) x) as intervals`;
+
+/** A composed database (prepared statements possible) rather than a bare drizzle handle. */
+export function isDatabase(source: SparksDb | Database): source is Database {
+  return "kind" in source && "ping" in source && "db" in source;
+}
+
+/** REPORT_SQL with its `$n` placeholders bound the drizzle way, for a bare drizzle handle. */
+function boundForDrizzle(params: readonly string[]) {
+  const parts = REPORT_SQL.split(/\$(\d)/);
+  return sql.join(parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${params[Number(part) - 1]}`)));
+}
+
+async function reportRows(source: SparksDb | Database, params: string[]): Promise<SnapshotRow[]> {
+  if (!isDatabase(source)) return executeRows<SnapshotRow>(source, boundForDrizzle(params));
+  // A prepared statement on Postgres: this is the API's most frequent query, and planning its
+  // ten subqueries costs the server more than running them (about 1 ms against 0.3 ms).
+  if (source.kind === "postgres")
+    return [...(await source.client.unsafe<SnapshotRow[]>(REPORT_SQL, params, { prepare: true }))];
+  return (await source.client.query<SnapshotRow>(REPORT_SQL, params)).rows;
+}
+
 export async function readReportSnapshot(
-  db: SparksDb,
+  source: SparksDb | Database,
   customerId: string,
   month: string,
   range: { start: Date; end: Date },
 ): Promise<ReportSnapshot> {
-  const start = range.start.toISOString();
-  const end = range.end.toISOString();
-  const rows = await executeRows<SnapshotRow>(
-    db,
-    sql`with items as materialized (
-          select usage_category, unit, quantity, exact_sparks, status, cost_center, occurred_at
-          from usage_items where customer_id = ${customerId} and month = ${month}
-        ),
-        counted as (select * from items where status in ${COUNTED}),
-        bounds as (
-          select array(
-            select b from (
-              select ${start}::timestamptz as b
-              union select ${end}::timestamptz
-              union select date_trunc('milliseconds', effective_from) from tier_history
-                where customer_id = ${customerId}
-                  and effective_from > ${start}::timestamptz and effective_from < ${end}::timestamptz
-            ) x order by b
-          ) as b
-        )
-        select
-          (select json_build_object('tier', tier, 'status', status, 'pause_reason', pause_reason,
-                    'custom_quota', custom_quota, 'negotiated_rate', negotiated_rate::text)
-             from customers where id = ${customerId}) as customer,
-          (select status from month_closes where month = ${month}) as month_status,
-          (select coalesce(json_agg(json_build_object('tier', tier, 'from', effective_from, 'to', effective_to)
-                    order by effective_from, id), '[]'::json)
-             from tier_history where customer_id = ${customerId}) as history,
-          (select coalesce(json_agg(x order by x.usage_category), '[]'::json) from (
-             select usage_category, max(unit) as unit, coalesce(sum(quantity), 0)::text as quantity,
-               coalesce(sum(exact_sparks), 0)::text as exact, count(*) as items
-             from counted group by usage_category) x) as categories,
-          (select coalesce(json_agg(x), '[]'::json) from (
-             select usage_category, coalesce(sum(value), 0)::text as total from meter_events
-             where customer_id = ${customerId} and month = ${month} and status = 'sent'
-             group by usage_category) x) as sent,
-          (select coalesce(json_agg(x order by x.cost_center), '[]'::json) from (
-             select cost_center, coalesce(sum(exact_sparks), 0)::text as exact, count(*) as items
-             from counted group by cost_center) x) as cost_centers,
-          (select coalesce(json_agg(x), '[]'::json) from (
-             select status, count(*) as n from items group by status) x) as status_counts,
-          (select coalesce(json_agg(x order by x.day, x.usage_category), '[]'::json) from (
-             select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD') as day, usage_category,
-               coalesce(sum(exact_sparks), 0)::text as exact, count(*) as items
-             from counted group by 1, 2) x) as daily,
-          (select coalesce(json_agg(x), '[]'::json) from (
-             select (extract(epoch from bounds.b[width_bucket(u.occurred_at, bounds.b)]) * 1000)::bigint::text
-                 as from_ms,
-               coalesce(sum(u.exact_sparks), 0)::text as exact
-             from usage_items u cross join bounds
-             where u.customer_id = ${customerId} and u.status in ${COUNTED}
-               and u.occurred_at >= ${start}::timestamptz and u.occurred_at < ${end}::timestamptz
-             group by 1) x) as intervals`,
-  );
+  const rows = await reportRows(source, [
+    customerId,
+    month,
+    range.start.toISOString(),
+    range.end.toISOString(),
+  ]);
   const row = rows[0];
   if (!row) throw new Error("the usage report query returned no row");
 

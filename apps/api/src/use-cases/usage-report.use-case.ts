@@ -12,9 +12,15 @@ import {
   USAGE_CATEGORIES,
   wholeSparks,
 } from "@sparks/core";
-import { type DailyCategoryTotal, type ReportItem, type SparksDb, UsageReportRepository } from "@sparks/db";
+import {
+  type DailyCategoryTotal,
+  type Database,
+  type ReportItem,
+  type SparksDb,
+  UsageReportRepository,
+} from "@sparks/db";
 import { NotFoundError } from "../errors/http-errors";
-import { readReportSnapshot, sparksBetween } from "./usage-report.query";
+import { isDatabase, readReportSnapshot, sparksBetween } from "./usage-report.query";
 
 export interface UsageReportCategory {
   category: string;
@@ -131,16 +137,20 @@ export function toItemView(item: ReportItem): ReportItemView {
 export class UsageReportUseCase {
   private readonly report: UsageReportRepository;
 
+  /**
+   * `source`: the composed Database (the summary then runs as a prepared statement on
+   * Postgres), or a bare drizzle handle.
+   */
   constructor(
-    private readonly db: SparksDb,
+    private readonly source: SparksDb | Database,
     private readonly config: AppConfig,
   ) {
-    this.report = new UsageReportRepository(db);
+    this.report = new UsageReportRepository(isDatabase(source) ? source.db : source);
   }
 
   async build(customerId: string, month: string): Promise<UsageReport> {
     const { start, end } = monthRange(month);
-    const snapshot = await readReportSnapshot(this.db, customerId, month, { start, end });
+    const snapshot = await readReportSnapshot(this.source, customerId, month, { start, end });
     const customer = snapshot.customer;
     if (!customer) throw new NotFoundError(`customer_id: no customer ${customerId}`, "customer_not_found");
     const tier: TierName = isTierName(customer.tier) ? customer.tier : "free";
