@@ -49,8 +49,8 @@ describe("docker-compose.yml", () => {
       expect(s?.environment?.DATABASE_URL).toMatch(/^postgres:\/\/.+@postgres:5432\//);
       expect(s?.environment?.REDIS_URL).toBe("redis://redis:6379");
     }
-    expect(file.services.api?.command).toEqual(["pnpm", "sparks", "api"]);
-    expect(file.services.worker?.command).toEqual(["pnpm", "sparks", "worker"]);
+    expect(file.services.api?.command).toEqual(["node", "apps/cli/dist/sparks.mjs", "api"]);
+    expect(file.services.worker?.command).toEqual(["node", "apps/cli/dist/sparks.mjs", "worker"]);
   });
 
   it("sets only variables Sparks knows", () => {
@@ -63,7 +63,7 @@ describe("docker-compose.yml", () => {
 
   it("runs the image as a non-root user with production dependencies only", () => {
     const dockerfile = readFileSync(resolve(root, "apps/api/Dockerfile"), "utf8");
-    expect(dockerfile).toMatch(/pnpm install --frozen-lockfile --prod/);
+    expect(dockerfile).toMatch(/pnpm install --frozen-lockfile --prod && pnpm build/);
     expect(dockerfile).toMatch(/^USER sparks$/m);
     expect(dockerfile).toMatch(/^FROM .* AS runtime$/m);
   });

@@ -198,11 +198,13 @@ describe("render.yaml (Render Blueprint)", () => {
     const api = app("sparks-api");
     expect(api.type).toBe("web");
     expect(api.healthCheckPath).toBe("/readyz");
-    expect(api.preDeployCommand).toBe("pnpm sparks migrate");
-    expect(api.startCommand).toBe("pnpm sparks api");
+    expect(api.preDeployCommand).toBe("node apps/cli/dist/sparks.mjs migrate");
+    expect(api.startCommand).toBe("node apps/cli/dist/sparks.mjs api");
+    expect(api.buildCommand).toMatch(/&& pnpm build$/);
     const worker = app("sparks-worker");
     expect(worker.type).toBe("worker");
-    expect(worker.startCommand).toBe("pnpm sparks worker");
+    expect(worker.startCommand).toBe("node apps/cli/dist/sparks.mjs worker");
+    expect(worker.buildCommand).toMatch(/&& pnpm build$/);
     expect(worker.healthCheckPath).toBeUndefined();
   });
 
@@ -325,7 +327,7 @@ describe("render.yaml (Render Blueprint)", () => {
           s.type === "keyvalue"
             ? []
             : [s.startCommand, s.preDeployCommand ?? ""].flatMap(
-                (c) => /^pnpm sparks (\S+)/.exec(c)?.[1] ?? [],
+                (c) => /^node apps\/cli\/dist\/sparks\.mjs (\S+)/.exec(c)?.[1] ?? [],
               ),
         ),
       ),

@@ -18,6 +18,8 @@ export interface SpawnOptions {
   /** Extra V8 flags, e.g. `--max-old-space-size=8192` or `--cpu-prof`. */
   nodeFlags?: string[];
   cwd?: string;
+  /** The entry is bundled JavaScript (see @sparks/bundler): run it with plain node, no tsx. */
+  bundled?: boolean;
 }
 
 /**
@@ -63,7 +65,7 @@ export class ChildHost {
 
   static spawn(entry: URL, arg: unknown, options: SpawnOptions = {}): ChildHost {
     const child = fork(fileURLToPath(entry), [JSON.stringify(arg)], {
-      execArgv: ["--import", "tsx", ...(options.nodeFlags ?? [])],
+      execArgv: [...(options.bundled ? [] : ["--import", "tsx"]), ...(options.nodeFlags ?? [])],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
       ...(options.cwd ? { cwd: options.cwd } : {}),
     });

@@ -1,0 +1,1 @@
+export { type BundleOptions, type BundleResult, bundleEntry } from "./bundle-entry";
