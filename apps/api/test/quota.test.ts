@@ -1,4 +1,6 @@
+import { createRedisConnection, UsageCounters } from "@sparks/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BatchedCounterReader } from "../src/use-cases/batched-counters.reader";
 import { type BillingHarness, createBillingHarness, testClock } from "./billing.harness";
 
 let h: BillingHarness;
@@ -169,6 +171,49 @@ describe("GET /quota access", () => {
   it("answers 401 without a credential or with a wrong secret", async () => {
     expect((await quota(undefined, bob)).status).toBe(401);
     expect((await quota("Bearer wrong-secret-wrong-secret", bob)).status).toBe(401);
+  });
+});
+
+describe("GET /quota under concurrent load", () => {
+  it("answers each of many simultaneous requests from its own customer's counter", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const id = await customer({ auth0UserId: `auth0|burst${i}` });
+      if (i % 3 !== 0) await h.counters.setMonthTotal(id, MONTH, 100 + i);
+      ids.push(id);
+    }
+    const answers = await Promise.all(ids.map((id) => quota(service(), id)));
+    expect(answers.map((a) => a.status)).toEqual(ids.map(() => 200));
+    expect(answers.map((a) => a.body.used)).toEqual(ids.map((_, i) => (i % 3 === 0 ? 0 : 100 + i)));
+  });
+});
+
+describe("BatchedCounterReader", () => {
+  it("reads a batch in one pipeline, as UsageCounters.get reads one key", async () => {
+    const reader = new BatchedCounterReader(h.redis, h.counters);
+    await h.counters.setMonthTotal("cus_sparks_batch_a", MONTH, 42, 7);
+    const [a, missing, again] = await Promise.all([
+      reader.get("cus_sparks_batch_a", MONTH),
+      reader.get("cus_sparks_batch_missing", MONTH),
+      reader.get("cus_sparks_batch_a", MONTH),
+    ]);
+    expect(a).toEqual(await h.counters.get("cus_sparks_batch_a", MONTH));
+    expect(a).toEqual({ sparks: 42, version: 7 });
+    expect(missing).toBeNull();
+    expect(again).toEqual(a);
+    expect(await reader.get("cus_sparks_batch_a", MONTH)).toEqual(a);
+  });
+
+  it("fails every read of a batch when Redis is unreachable (the route answers 503)", async () => {
+    const dead = createRedisConnection("redis://127.0.0.1:1", "producer");
+    try {
+      const reader = new BatchedCounterReader(dead, new UsageCounters({ redis: dead }));
+      const results = await Promise.allSettled([reader.get("c1", MONTH), reader.get("c2", MONTH)]);
+      expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+      await expect(reader.get("c3", MONTH)).rejects.toBeDefined();
+    } finally {
+      dead.disconnect();
+    }
   });
 });
 

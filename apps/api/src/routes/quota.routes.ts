@@ -5,6 +5,7 @@ import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";
 import { resolveCustomerScope } from "../auth/customer-scope";
 import { BadRequestError, NotFoundError } from "../errors/http-errors";
+import { BatchedCounterReader } from "../use-cases/batched-counters.reader";
 import { type QuotaAnswer, QuotaUseCase } from "../use-cases/quota.use-case";
 import { bearerMatcher } from "../use-cases/service-secret";
 
@@ -30,7 +31,10 @@ const quotaAnswer = z.object({
 export const quotaRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   const quota = new QuotaUseCase({
     customers: new CustomerRepository(deps.database.db),
-    counters: new UsageCounters({ redis: deps.redis, prefix: deps.queues.prefix }),
+    counters: new BatchedCounterReader(
+      deps.redis,
+      new UsageCounters({ redis: deps.redis, prefix: deps.queues.prefix }),
+    ),
     billing: deps.config.billing,
     now: deps.now,
   });

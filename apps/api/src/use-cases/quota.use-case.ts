@@ -6,8 +6,8 @@ import {
   type TierName,
 } from "@sparks/core";
 import type { CustomerRepository, CustomerRow } from "@sparks/db";
-import type { UsageCounters } from "@sparks/queues";
 import { ServiceUnavailableError } from "../errors/http-errors";
+import type { CounterReader } from "./batched-counters.reader";
 import { TIER_FEATURES, type TierFeatures } from "./tier-features";
 
 /** How long a customer's tier/status is reused: a pause or tier change shows within this. */
@@ -36,7 +36,8 @@ export interface QuotaAnswer {
 
 export interface QuotaDeps {
   customers: CustomerRepository;
-  counters: UsageCounters;
+  /** The month's counter: `UsageCounters`, or a `BatchedCounterReader` over it. */
+  counters: CounterReader;
   billing: BillingConfig;
   now: () => Date;
   ttlMs?: number;
