@@ -189,7 +189,7 @@ describe("GET /quota under concurrent load", () => {
 });
 
 describe("BatchedCounterReader", () => {
-  it("reads a batch in one pipeline, as UsageCounters.get reads one key", async () => {
+  it("reads a batch in one command, as UsageCounters.get reads one key", async () => {
     const reader = new BatchedCounterReader(h.redis, h.counters);
     await h.counters.setMonthTotal("cus_sparks_batch_a", MONTH, 42, 7);
     const [a, missing, again] = await Promise.all([
