@@ -72,6 +72,19 @@ export interface IngestInput {
   syncRunId: string | null;
   /** A page just read from Langfuse: staged first, in the same transaction. */
   page?: readonly StagedObservation[];
+  /**
+   * Rows an earlier page staged (in a transaction that may not have committed yet) of traces it
+   * left for this page to derive: taken as part of this page, and those traces are re-derived.
+   */
+  carried?: readonly StagedObservation[];
+  /** Traces of this page that a later page derives (it gets their rows as `carried`). */
+  deferred?: ReadonlySet<string>;
+  /**
+   * The previous page's transaction. This one stages and derives meanwhile, but touches the ledger
+   * only after that one committed (and rolls back if it failed): the ledger never reflects rows
+   * that were not staged, and no row lock is held while waiting on it.
+   */
+  after?: Promise<unknown>;
 }
 
 /**
@@ -106,7 +119,8 @@ export async function ingestTraces(
   cache: ResolutionCache,
 ): Promise<IngestCounts> {
   const counts = emptyCounts();
-  if (input.traceIds.length === 0) return counts;
+  // A page whose traces all continue on the next page is still staged (the next page carries them).
+  if (input.traceIds.length === 0 && (input.page?.length ?? 0) === 0) return counts;
   const now = deps.now ? deps.now() : new Date();
   return deps.database.db.transaction(async (tx) => {
     // Page commits need not wait for their WAL flush: losing the last pages in a Postgres crash
@@ -118,8 +132,15 @@ export async function ingestTraces(
     let rows: StagedObservation[];
     if (input.page) {
       const changed = await staging.stage(input.page);
+      const carried = input.carried ?? [];
+      for (const r of carried) changed.add(r.traceId);
+      for (const traceId of input.deferred ?? []) changed.delete(traceId);
       if (input.syncRunId) await new SyncRunRepository(tx).addTraces(input.syncRunId, input.traceIds);
-      rows = await traceRowsAfterStaging(staging, input.page, changed);
+      rows = await traceRowsAfterStaging(
+        staging,
+        carried.length > 0 ? [...carried, ...input.page] : input.page,
+        changed,
+      );
     } else {
       rows = await staging.loadByTraceIds(input.traceIds);
     }
@@ -148,6 +169,7 @@ export async function ingestTraces(
     }
     counts.traces = input.page ? input.traceIds.length : byTrace.size;
     counts.observations = input.page?.length ?? 0;
+    if (input.after) await input.after;
     const items = new UsageItemRepository(tx);
     const existing = await items.lockByTraceIds([...byTrace.keys()]);
     const plan = planLedger(existing, desired);

@@ -2,6 +2,7 @@ import { closedWindowEnd, monthOf, monthRange } from "@sparks/core";
 import {
   MeterEventRepository,
   type ReleaseLock,
+  type StagedObservation,
   SyncRunRepository,
   tryAdvisoryLock,
   UsageItemRepository,
@@ -45,6 +46,86 @@ export async function* prefetched<T>(source: AsyncIterable<T>): AsyncGenerator<T
     // A read that fails while we write is reported when awaited; keep it from going unhandled.
     next.catch(() => undefined);
     yield current.value;
+  }
+}
+
+/** Every page of every chunk, in order, as one stream (so reading ahead crosses chunk edges). */
+async function* windowPages(
+  reader: NonNullable<WorkerDeps["langfuse"]>,
+  chunks: ReadonlyArray<{ from: Date; to: Date }>,
+): AsyncGenerator<StagedObservation[]> {
+  for (const chunk of chunks) yield* reader.readWindow(chunk);
+}
+
+/**
+ * Ingests pages with two page transactions in flight: page K+1 stages its rows, reads the rest of
+ * its traces and derives them while page K writes its ledger rows and commits, so the worker's CPU
+ * and Postgres (on two connections) work at the same time instead of taking turns. What keeps it
+ * exactly as correct as one page after another:
+ * - a trace that page K shares with page K+1 (already read: pages are read one ahead) is left to
+ *   K+1 (`deferred`), which gets K's rows of it from memory (`carried`), since K may not have
+ *   committed them yet; so each trace is derived by one transaction at a time;
+ * - K+1 touches the ledger only after K committed (`after`), and rolls back if K failed;
+ * - page K+2 starts only after K committed, so everything older is visible to it;
+ * - a page holding an observation the previous page also had (a row that moved between reads)
+ *   waits for that page to commit before it starts (its staging row would be locked by it).
+ */
+export async function ingestPipelined(
+  deps: WorkerDeps,
+  syncRunId: string,
+  pages: AsyncIterable<StagedObservation[]>,
+  counts: IngestCounts,
+  onProgress: () => Promise<void>,
+): Promise<void> {
+  const cache = new ResolutionCache();
+  const iterator = prefetched(pages)[Symbol.asyncIterator]();
+  let previous: Promise<IngestCounts> | undefined;
+  let previousIds = new Set<string>();
+  let carry: StagedObservation[] = [];
+  try {
+    let current = await iterator.next();
+    while (!current.done) {
+      const page = current.value;
+      const next = await iterator.next();
+      const nextTraces = new Set(next.done ? [] : next.value.map((r) => r.traceId));
+      const pageTraces = new Set(page.map((r) => r.traceId));
+      for (const r of carry) pageTraces.add(r.traceId);
+      const deferred = new Set([...pageTraces].filter((t) => nextTraces.has(t)));
+      if (previous && page.some((r) => previousIds.has(r.observationId))) {
+        const done = previous;
+        previous = undefined;
+        addCounts(counts, await done);
+      }
+      const run = ingestTraces(
+        deps,
+        {
+          traceIds: [...pageTraces].filter((t) => !deferred.has(t)),
+          syncRunId,
+          page,
+          carried: carry,
+          deferred,
+          ...(previous ? { after: previous } : {}),
+        },
+        cache,
+      );
+      // Awaited below (or in `finally` if the previous page fails first).
+      run.catch(() => undefined);
+      carry = deferred.size === 0 ? [] : [...carry, ...page].filter((r) => deferred.has(r.traceId));
+      const done = previous;
+      previous = run;
+      previousIds = new Set(page.map((r) => r.observationId));
+      if (done) addCounts(counts, await done);
+      await onProgress();
+      current = next;
+    }
+    if (previous) {
+      const done = previous;
+      previous = undefined;
+      addCounts(counts, await done);
+    }
+  } finally {
+    // Never leave a page transaction running behind a failed sync (it still holds the sync lock).
+    if (previous) await previous.catch(() => undefined);
   }
 }
 
@@ -106,20 +187,15 @@ export async function runSync(deps: WorkerDeps, request: SyncRequest): Promise<S
   try {
     const window = await resolveWindow(deps, request);
     await runs.start(request.syncId, window.from, window.to);
-    const cache = new ResolutionCache();
     const chunks = splitWindow(window.from, window.to, deps.pipeline?.chunkMs ?? HOUR_MS);
     let savedAt = 0;
-    for (const chunk of chunks) {
-      for await (const page of prefetched(reader.readWindow(chunk))) {
-        const traceIds = [...new Set(page.map((r) => r.traceId))];
-        addCounts(counts, await ingestTraces(deps, { traceIds, syncRunId: request.syncId, page }, cache));
-        // Progress for the backfill bar, at most every half second rather than per page.
-        if (Date.now() - savedAt > 500) {
-          await runs.saveProgress(request.syncId, { ...counts });
-          savedAt = Date.now();
-        }
+    await ingestPipelined(deps, request.syncId, windowPages(reader, chunks), counts, async () => {
+      // Progress for the backfill bar, at most every half second rather than per page.
+      if (Date.now() - savedAt > 500) {
+        await runs.saveProgress(request.syncId, { ...counts });
+        savedAt = Date.now();
       }
-    }
+    });
     if (!request.from || (await runs.watermark(WATERMARK_NAME)) === null) {
       await runs.advanceWatermark(WATERMARK_NAME, window.to);
     }

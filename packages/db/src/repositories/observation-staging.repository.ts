@@ -89,7 +89,8 @@ export class ObservationStagingRepository {
     const column = (pick: (r: StagedObservation) => string | null) => textArrayParam(rows.map(pick));
     const changed = await executeRows<{ trace_id: unknown }>(
       this.db,
-      sql`insert into observation_usage
+      // The distinct trace ids only: a page's rows come back as a third as many.
+      sql`with changed as (insert into observation_usage
             (observation_id, trace_id, type, start_time, user_id, is_root, usage_details, metadata, cost_usd)
           select * from unnest(
             ${column((r) => r.observationId)}::text[], ${column((r) => r.traceId)}::text[],
@@ -108,7 +109,8 @@ export class ObservationStagingRepository {
              is distinct from
                 (excluded.trace_id, excluded.type, excluded.start_time, excluded.user_id,
                  excluded.is_root, excluded.usage_details, excluded.metadata, excluded.cost_usd)
-          returning trace_id`,
+          returning trace_id)
+          select distinct trace_id from changed`,
     );
     return new Set(changed.map((r) => String(r.trace_id)));
   }
