@@ -1,6 +1,6 @@
 import { loadConfig } from "@sparks/config";
 import { createRedisConnection, QueueService } from "@sparks/queues";
-import { createTestAuth0, createTestDatabase, createTestRedis } from "@sparks/testing";
+import { createTestAuth0, createTestDatabase, createTestRedis, TEST_REDIS_URL } from "@sparks/testing";
 import { Worker } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -140,7 +140,7 @@ describe("Bull Board at /admin/queues", () => {
       { kind: "sync_failures", dedupeKey: "k1", title: "t", text: "" },
       { attempts: 1 },
     );
-    const connection = createRedisConnection("redis://127.0.0.1:6379", "worker");
+    const connection = createRedisConnection(TEST_REDIS_URL, "worker");
     const worker = new Worker(
       queue.name,
       async () => {

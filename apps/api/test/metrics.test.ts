@@ -2,7 +2,7 @@ import { type Env, loadConfig } from "@sparks/config";
 import { executeRows } from "@sparks/db";
 import { itemsSent, stripeRequests } from "@sparks/observability";
 import { createRedisConnection, QueueService } from "@sparks/queues";
-import { createTestDatabase, createTestRedis, type TestDatabase } from "@sparks/testing";
+import { createTestDatabase, createTestRedis, TEST_REDIS_URL, type TestDatabase } from "@sparks/testing";
 import { Worker } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,7 +74,7 @@ describe("GET /metrics (open: no SPARKS_ADMIN_USER)", () => {
       { kind: "sync_failures", dedupeKey: "k", title: "t", text: "" },
       { attempts: 1 },
     );
-    const connection = createRedisConnection("redis://127.0.0.1:6379", "worker");
+    const connection = createRedisConnection(TEST_REDIS_URL, "worker");
     const worker = new Worker(
       "alerts",
       async () => {

@@ -1,12 +1,12 @@
 import { createRedisConnection, QueueService } from "@sparks/queues";
-import { createTestRedis } from "@sparks/testing";
+import { createTestRedis, TEST_REDIS_URL } from "@sparks/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AlertInput, enqueueAlert, quotaAlert } from "../src";
 
 describe("enqueueAlert", () => {
   let testRedis: Awaited<ReturnType<typeof createTestRedis>>;
   let queues: QueueService;
-  const connection = createRedisConnection("redis://127.0.0.1:6379", "producer");
+  const connection = createRedisConnection(TEST_REDIS_URL, "producer");
   beforeAll(async () => {
     testRedis = await createTestRedis();
     queues = new QueueService({ connection, prefix: testRedis.prefix });

@@ -13,6 +13,7 @@ import type {
   PgliteDatabase,
   PostgresDatabase,
 } from "./database.types";
+import { preparingStatements } from "./prepared-statements";
 import * as schema from "./schema";
 
 export const DEFAULT_PGLITE_DIR = "./.data/pglite";
@@ -34,7 +35,11 @@ function createPostgresDatabase(url: string, opts: CreateDatabaseOptions): Postg
     // NOTICEs ("relation already exists, skipping" from migrations) are noise on stdout.
     onnotice: () => {},
   });
-  const db = drizzlePostgres({ client, schema, logger: toDrizzleLogger(opts.logger) });
+  const db = drizzlePostgres({
+    client: preparingStatements(client),
+    schema,
+    logger: toDrizzleLogger(opts.logger),
+  });
   let closed: Promise<void> | undefined;
   return {
     kind: "postgres",

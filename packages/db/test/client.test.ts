@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from "@sparks/testing";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createDatabase } from "../src";
+import { createDatabase, executeRows } from "../src";
 
 let test: TestDatabase;
 
@@ -36,6 +37,29 @@ it("fails ping when Postgres is unreachable (what /readyz reports)", async () =>
   const database = await createDatabase({ url: "postgres://postgres@127.0.0.1:1/none" });
   try {
     await expect(database.ping()).rejects.toThrow();
+  } finally {
+    await database.close();
+  }
+});
+
+it("prepares statements that have parameters (one round trip, no re-parse) and leaves the rest unprepared", async () => {
+  const database = await createDatabase({ url: test.url, maxConnections: 2 });
+  try {
+    const n = await database.db.transaction(async (tx) => {
+      for (const v of [1, 2, 3]) {
+        const rows = await executeRows<{ a: unknown }>(tx, sql`select ${v}::int as a`);
+        expect(Number(rows[0]?.a)).toBe(v);
+      }
+      await executeRows(tx, sql.raw("select 42 as inlined"));
+      const rows = await executeRows<{ statement: unknown }>(
+        tx,
+        sql.raw("select statement from pg_prepared_statements where not from_sql"),
+      );
+      return rows.map((r) => String(r.statement));
+    });
+    // The three parameterised selects share one prepared statement; the inlined ones are not kept.
+    expect(n.filter((s) => s.includes("$1"))).toHaveLength(1);
+    expect(n.some((s) => s.includes("inlined"))).toBe(false);
   } finally {
     await database.close();
   }
