@@ -27,8 +27,11 @@ async function runBudget(
     await env.sync(env.window, sizes.timeoutMs);
     await syncWorker.stop();
     const pending = await env.countRows(`select count(*) as n from usage_items where status = 'pending'`);
+    // At 900/s the budget is shared by two worker processes (as a production deployment with a
+    // live budget would run), which also shows the Redis limiter holding across processes.
+    const processes = budget === 900 ? Math.max(2, sizes.pushProcesses) : sizes.pushProcesses;
     const pushers = [];
-    for (let i = 0; i < sizes.pushProcesses; i++) {
+    for (let i = 0; i < processes; i++) {
       pushers.push(
         await env.startWorker({
           only: ["pushMeterEvents"],
@@ -60,6 +63,7 @@ async function runBudget(
         rateLimited: calls.rateLimited,
         otherErrors: calls.otherErrors,
         backlogLeft: pending - calls.acceptedAt.length,
+        pushProcesses: processes,
       },
     };
   } finally {
@@ -75,7 +79,7 @@ export async function runBudgets(sizes: BenchSizes): Promise<FigureReport> {
     const pct = r.use * 100;
     rows.push({
       figure: "budget",
-      label: `budget use at STRIPE_MAX_RPS ${budget} (${fmt(r.rate, 1)}/s), 429s`,
+      label: `budget use at STRIPE_MAX_RPS ${budget} (${fmt(r.rate, 1)}/s${budget === 900 ? ", 2 worker processes" : ""}), 429s`,
       value: `${fmt(pct, 1)}%, ${r.rateLimited}`,
       target: "90–100%, 0",
       met: pct >= 90 && pct <= 100 && r.rateLimited === 0,
