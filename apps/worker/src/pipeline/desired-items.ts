@@ -54,6 +54,52 @@ function atRiskNano(category: string | null, raw: unknown, config: BillingConfig
   }
 }
 
+/** What every row of one trace shares. */
+interface RowBase {
+  derived: DerivedUsage;
+  customerId: string | null;
+  month: string;
+  occurredAt: Date;
+  tier: string | null;
+  syncRunId: string | null;
+}
+
+/**
+ * One ledger row as one object literal: `{ ...base, …more }` (a spread followed by more
+ * properties) costs ~25 µs per object on Node 20 (the clone's map has no fast transitions), which
+ * was the largest single cost of deriving a page.
+ */
+function ledgerRow(
+  base: RowBase,
+  usageCategory: string,
+  status: LedgerItemWrite["status"],
+  quantity: string | null,
+  unit: string | null,
+  rawValue: unknown,
+  exactSparks: string,
+  reason: string | null,
+): LedgerItemWrite {
+  return {
+    traceId: base.derived.traceId,
+    usageCategory,
+    quantityRevision: 0,
+    status,
+    customerId: base.customerId,
+    customerRef: base.derived.customerRef,
+    month: base.month,
+    occurredAt: base.occurredAt,
+    quantity,
+    unit,
+    rawValue,
+    exactSparks,
+    reason,
+    costCenter: base.derived.costCenter,
+    tier: base.tier,
+    tierHint: base.derived.tierHint,
+    syncRunId: base.syncRunId,
+  };
+}
+
 /**
  * SPEC §2 applied to the ledger: the rows one trace should have (revision 0 view), with
  * customer resolution, the tier at the trace's time, the 35-day rule and quarantine reasons.
@@ -69,43 +115,39 @@ export function desiredItems(
   if (traceReason === null && customer === undefined) traceReason = `unknown customer '${ref ?? ""}'`;
   const tier = customer ? tierAt(customer, ctx.tiers.get(customer.id), occurredAt) : null;
   const tooOld = isOlderThanStripeLimit(occurredAt, ctx.now);
-  const base = {
-    traceId: derived.traceId,
-    quantityRevision: 0,
-    customerId: customer?.id ?? null,
-    customerRef: ref,
-    month: monthOf(occurredAt),
-    occurredAt,
-    costCenter: derived.costCenter,
-    tier,
-    tierHint: derived.tierHint,
-    syncRunId: ctx.syncRunId,
-  };
+  const customerId = customer?.id ?? null;
+  const month = monthOf(occurredAt);
+  const same: RowBase = { derived, customerId, month, occurredAt, tier, syncRunId: ctx.syncRunId };
   const rows: LedgerItemWrite[] = [];
   for (const item of derived.items) {
     const status = traceReason !== null ? "quarantined" : tooOld ? "unbillable" : "pending";
-    rows.push({
-      ...base,
-      usageCategory: item.category,
-      status,
-      quantity: item.quantity,
-      unit: item.unit,
-      rawValue: null,
-      exactSparks: formatSparks(item.nanoSparks),
-      reason: status === "quarantined" ? traceReason : status === "unbillable" ? TOO_OLD_REASON : null,
-    });
+    const reason = status === "quarantined" ? traceReason : status === "unbillable" ? TOO_OLD_REASON : null;
+    rows.push(
+      ledgerRow(
+        same,
+        item.category,
+        status,
+        item.quantity,
+        item.unit,
+        null,
+        formatSparks(item.nanoSparks),
+        reason,
+      ),
+    );
   }
   for (const q of derived.quarantined) {
-    rows.push({
-      ...base,
-      usageCategory: q.category ?? INVALID_CATEGORY,
-      status: "quarantined",
-      quantity: null,
-      unit: q.category ? ctx.config.rates[q.category].unit : null,
-      rawValue: q.rawValue === undefined ? null : q.rawValue,
-      exactSparks: formatSparks(atRiskNano(q.category, q.rawValue, ctx.config)),
-      reason: traceReason === null ? q.reason : `${traceReason}; ${q.reason}`,
-    });
+    rows.push(
+      ledgerRow(
+        same,
+        q.category ?? INVALID_CATEGORY,
+        "quarantined",
+        null,
+        q.category ? ctx.config.rates[q.category].unit : null,
+        q.rawValue === undefined ? null : q.rawValue,
+        formatSparks(atRiskNano(q.category, q.rawValue, ctx.config)),
+        traceReason === null ? q.reason : `${traceReason}; ${q.reason}`,
+      ),
+    );
   }
   return rows;
 }

@@ -59,6 +59,29 @@ function sameWrite(existing: LedgerItem, row: LedgerItemWrite): boolean {
   );
 }
 
+/** `{ ...row, quantityRevision }` written out: a spread plus a property is slow on Node 20. */
+function withRevision(row: LedgerItemWrite, quantityRevision: number): LedgerItemWrite {
+  return {
+    traceId: row.traceId,
+    usageCategory: row.usageCategory,
+    quantityRevision,
+    status: row.status,
+    customerId: row.customerId,
+    customerRef: row.customerRef,
+    month: row.month,
+    occurredAt: row.occurredAt,
+    quantity: row.quantity,
+    unit: row.unit,
+    rawValue: row.rawValue,
+    exactSparks: row.exactSparks,
+    reason: row.reason,
+    costCenter: row.costCenter,
+    tier: row.tier,
+    tierHint: row.tierHint,
+    syncRunId: row.syncRunId,
+  };
+}
+
 function keyOf(traceId: string, category: string): string {
   return `${traceId}\u0000${category}`;
 }
@@ -102,8 +125,9 @@ export function planLedger(existing: readonly LedgerItem[], desired: readonly Le
       } else if (first === undefined) {
         plan.inserts.push(want);
         plan.counts.itemsNew++;
-      } else if (!sameWrite(first, { ...want, quantityRevision: first.quantityRevision })) {
-        plan.updates.push({ id: first.id, row: { ...want, quantityRevision: first.quantityRevision } });
+      } else if (!sameWrite(first, want)) {
+        // Revision 0 keeps its revision number (an object literal, not a spread: see desiredItems).
+        plan.updates.push({ id: first.id, row: withRevision(want, first.quantityRevision) });
         plan.counts.itemsUpdated++;
       }
       continue;
