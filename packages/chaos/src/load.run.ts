@@ -98,6 +98,8 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void)
 
     const cpuBefore = await processCpuMs(started.pid);
     const latencies: number[] = [];
+    // How late this generator started each request: part of its latency, but not the API's doing.
+    const lags: number[] = [];
     const statuses = new Map<string, number>();
     const inflight: Array<Promise<void>> = [];
     const total = options.seconds * options.rps;
@@ -107,6 +109,7 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void)
       const wait = due - performance.now();
       if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       const call = pick(n);
+      lags.push(performance.now() - due);
       inflight.push(
         send(call).then(({ status, ms }) => {
           latencies.push(ms);
@@ -119,6 +122,7 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void)
     const elapsed = (performance.now() - t0) / 1000;
     const cpuAfter = await processCpuMs(started.pid);
     latencies.sort((a, b) => a - b);
+    lags.sort((a, b) => a - b);
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
     const errors = [...statuses].filter(([key]) => !/ 20[02]$/.test(key)).reduce((n, [, c]) => n + c, 0);
     const failures: string[] = [];
@@ -136,6 +140,7 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void)
       ["p50 (ms)", q(0.5).toFixed(2)],
       ["p99 (ms)", q(0.99).toFixed(2)],
       ["max (ms)", q(1).toFixed(2)],
+      ["generator start lag p99 (ms)", (lags[Math.floor(0.99 * lags.length)] ?? 0).toFixed(2)],
       ["errors", errors],
       ...(cpuBefore !== null && cpuAfter !== null
         ? ([
