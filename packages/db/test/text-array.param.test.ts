@@ -2,6 +2,7 @@ import { createTestDatabase, type TestDatabase } from "@sparks/testing";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database, executeRows } from "../src";
+import { epochMs } from "../src/repositories/observation-staging.repository";
 import { textArrayParam } from "../src/repositories/text-array.param";
 
 const drivers: Array<[string, () => Promise<{ database: Database; dispose(): Promise<void> }>]> = [
@@ -54,5 +55,21 @@ describe.each(drivers)("textArrayParam on %s", (_kind, open) => {
       sql`select unnest(${textArrayParam(["\ud800x", "ok"])}::text[]) as v`,
     );
     expect(rows.map((r) => r.v)).toEqual(["\ufffdx", "ok"]);
+  });
+
+  it("decodes epoch-millisecond times exactly (to_timestamp of float8 seconds, rounded to µs)", async () => {
+    const times = [
+      new Date("2026-11-25T04:28:31.802Z"),
+      new Date("2026-11-30T23:59:59.999Z"),
+      new Date("1999-12-31T23:59:59.001Z"),
+      new Date(0),
+      ...Array.from({ length: 200 }, (_, i) => new Date(1_764_000_000_000 + i * 7_919_999 + (i % 1000))),
+    ];
+    const rows = await executeRows<{ iso: string }>(
+      database.db,
+      sql`select to_char(to_timestamp(ms / 1000) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as iso
+          from unnest(${textArrayParam(times.map(epochMs))}::float8[]) with ordinality as x(ms, n) order by n`,
+    );
+    expect(rows.map((r) => r.iso)).toEqual(times.map((t) => t.toISOString().replace("Z", "000Z")));
   });
 });

@@ -34,6 +34,15 @@ function jsonText(value: Record<string, unknown> | null): string | null {
   return value === null ? null : JSON.stringify(value);
 }
 
+/**
+ * A time as epoch milliseconds, decoded by `to_timestamp(ms / 1000)`: parsing ISO text was the
+ * dearest element of the page's arrays for Postgres (~2.5 µs each, 5× a plain number), and a
+ * millisecond time is exact through a float8 (Postgres rounds to the microsecond).
+ */
+export function epochMs(date: Date): string {
+  return String(date.getTime());
+}
+
 function toStaged(r: Record<string, unknown>): StagedObservation {
   return {
     observationId: String(r.observation_id),
@@ -77,8 +86,8 @@ export class ObservationStagingRepository {
   /**
    * Upserts a page of observations; a row is rewritten only when something billing-relevant
    * changed. Returns the trace ids whose staged rows were inserted or changed. One statement
-   * per page, each column passed as one array parameter (see `textArrayParam`), JSON values
-   * as JSON text (stored as text: staging only ever hands them back, never queries into them).
+   * per page, each column passed as one array parameter (see `textArrayParam`; times as epoch
+   * milliseconds, see `epochMs`), JSON values as JSON text (stored as text: staging only ever hands them back, never queries into them).
    */
   async stage(records: readonly StagedObservation[]): Promise<Set<string>> {
     if (records.length === 0) return new Set();
@@ -92,12 +101,12 @@ export class ObservationStagingRepository {
       // The distinct trace ids only: a page's rows come back as a third as many.
       sql`with changed as (insert into observation_usage
             (observation_id, trace_id, type, start_time, user_id, is_root, usage_details, metadata, cost_usd)
-          select * from unnest(
+          select o, t, ty, to_timestamp(ms / 1000), u, root, ud, m, c from unnest(
             ${column((r) => r.observationId)}::text[], ${column((r) => r.traceId)}::text[],
-            ${column((r) => r.type)}::text[], ${column((r) => r.startTime.toISOString())}::timestamptz[],
+            ${column((r) => r.type)}::text[], ${column((r) => epochMs(r.startTime))}::float8[],
             ${column((r) => r.userId)}::text[], ${column((r) => (r.isRoot ? "t" : "f"))}::boolean[],
             ${column((r) => jsonText(r.usageDetails))}::text[], ${column((r) => jsonText(r.metadata))}::text[],
-            ${column((r) => r.costUsd)}::text[])
+            ${column((r) => r.costUsd)}::text[]) as x(o, t, ty, ms, u, root, ud, m, c)
           on conflict (observation_id) do update set
             trace_id = excluded.trace_id, type = excluded.type, start_time = excluded.start_time,
             user_id = excluded.user_id, is_root = excluded.is_root,

@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
 import { executeRows } from "../execute-rows";
 import type { UsageItemStatus } from "../schema/usage-items.schema";
+import { epochMs } from "./observation-staging.repository";
 import { jsonParam, toDate, toNullableNumber, toNullableString, toNumber } from "./row-values.util";
 import { textArrayParam } from "./text-array.param";
 
@@ -109,8 +110,8 @@ function toLedgerItem(r: Record<string, unknown>): LedgerItem {
 }
 
 /**
- * The columns ingest writes, as one array parameter each (see `textArrayParam`), decoded by
- * `unnest` in the same order as WRITE_COLUMNS. `id` is only used by updates.
+ * The columns ingest writes, as one array parameter each (see `textArrayParam`; `occurred_at` as
+ * epoch milliseconds, see `epochMs`), decoded by `unnest` in the same order as WRITE_COLUMNS. `id` is only used by updates.
  */
 function writeArrays(rows: readonly LedgerItemWrite[], ids?: readonly number[]): SQL {
   const col = (pick: (r: LedgerItemWrite, i: number) => string | null) => textArrayParam(rows.map(pick));
@@ -119,7 +120,7 @@ function writeArrays(rows: readonly LedgerItemWrite[], ids?: readonly number[]):
     ${col((r) => r.traceId)}::text[], ${col((r) => r.usageCategory)}::text[],
     ${col((r) => String(r.quantityRevision))}::int[], ${col((r) => r.status)}::text[],
     ${col((r) => r.customerId)}::text[], ${col((r) => r.customerRef)}::text[], ${col((r) => r.month)}::text[],
-    ${col((r) => r.occurredAt.toISOString())}::timestamptz[], ${col((r) => r.quantity)}::numeric[],
+    ${col((r) => epochMs(r.occurredAt))}::float8[], ${col((r) => r.quantity)}::numeric[],
     ${col((r) => r.unit)}::text[],
     ${col((r) => (r.rawValue === undefined ? null : JSON.stringify(r.rawValue)))}::jsonb[],
     ${col((r) => r.exactSparks)}::numeric[], ${col((r) => r.reason)}::text[], ${col((r) => r.costCenter)}::text[],
@@ -128,7 +129,7 @@ function writeArrays(rows: readonly LedgerItemWrite[], ids?: readonly number[]):
 
 const WRITE_COLUMNS =
   sql.raw(`x(id, trace_id, usage_category, quantity_revision, status, customer_id, customer_ref, month,
-  occurred_at, quantity, unit, raw_value, exact_sparks, reason, cost_center, tier, tier_hint, sync_run_id)`);
+  occurred_ms, quantity, unit, raw_value, exact_sparks, reason, cost_center, tier, tier_hint, sync_run_id)`);
 
 /**
  * The `usage_items` ledger. Every write is one statement per batch; the row locks taken by
@@ -167,8 +168,8 @@ export class UsageItemRepository {
       this.db,
       sql`insert into usage_items (trace_id, usage_category, quantity_revision, status, customer_id, customer_ref,
             month, occurred_at, quantity, unit, raw_value, exact_sparks, reason, cost_center, tier, tier_hint, sync_run_id)
-          select trace_id, usage_category, quantity_revision, status, customer_id, customer_ref, month, occurred_at,
-            quantity, unit, raw_value, exact_sparks, reason, cost_center, tier, tier_hint, sync_run_id
+          select trace_id, usage_category, quantity_revision, status, customer_id, customer_ref, month,
+            to_timestamp(occurred_ms / 1000), quantity, unit, raw_value, exact_sparks, reason, cost_center, tier, tier_hint, sync_run_id
           from ${writeArrays(rows)} as ${WRITE_COLUMNS}`,
     );
   }
@@ -180,7 +181,7 @@ export class UsageItemRepository {
       this.db,
       sql`update usage_items u set
             status = x.status, customer_id = x.customer_id, customer_ref = x.customer_ref, month = x.month,
-            occurred_at = x.occurred_at, quantity = x.quantity, unit = x.unit, raw_value = x.raw_value,
+            occurred_at = to_timestamp(x.occurred_ms / 1000), quantity = x.quantity, unit = x.unit, raw_value = x.raw_value,
             exact_sparks = x.exact_sparks, reason = x.reason, cost_center = x.cost_center, tier = x.tier,
             tier_hint = x.tier_hint, sync_run_id = coalesce(x.sync_run_id, u.sync_run_id), updated_at = now()
           from ${writeArrays(
