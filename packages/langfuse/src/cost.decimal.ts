@@ -7,6 +7,10 @@ import { formatDecimal, parseDecimal } from "@sparks/core";
  */
 export function costToDecimal(value: unknown): string | null {
   if (typeof value !== "number" || !Number.isFinite(value)) return null;
+  const text = String(value);
+  // Without an exponent, the shortest form already is the plain decimal (no leading or trailing
+  // zeros to trim), so the exact parse and format (bigints) is only needed for exponent forms.
+  if (!text.includes("e")) return text;
   const parsed = parseDecimal(value);
   return parsed.ok ? formatDecimal(parsed.val) : null;
 }
