@@ -5,6 +5,7 @@ import {
   type StagedObservation,
   SyncRunRepository,
   tryAdvisoryLock,
+  type UsageGroup,
   UsageItemRepository,
 } from "@sparks/db";
 import { splitWindow } from "@sparks/langfuse";
@@ -18,7 +19,7 @@ import {
   ingestTraces,
   ResolutionCache,
 } from "./ingest-traces.use-case";
-import { clock, enqueuePush, SYNC_LOCK_KEY, sleep, WATERMARK_NAME } from "./pipeline-context";
+import { clock, enqueuePush, pushDedupeId, SYNC_LOCK_KEY, sleep, WATERMARK_NAME } from "./pipeline-context";
 import { refreshUsageCounters } from "./refresh-usage-counters.use-case";
 
 const HOUR_MS = 3_600_000;
@@ -114,8 +115,11 @@ export async function ingestPipelined(
       const done = previous;
       previous = run;
       previousIds = new Set(page.map((r) => r.observationId));
-      if (done) addCounts(counts, await done);
-      await onProgress();
+      if (done) {
+        addCounts(counts, await done);
+        // After a page committed (not before the first did: the first save shows progress).
+        await onProgress();
+      }
       current = next;
     }
     if (previous) {
@@ -218,12 +222,24 @@ export async function runSync(deps: WorkerDeps, request: SyncRequest): Promise<S
   }
 }
 
-/** Enqueues a push job for every group that still has something to send. */
+/** Push jobs added at once by a sweep (each add is one Redis round trip). */
+const SWEEP_LANES = 16;
+
+/**
+ * Enqueues a push job for every group that still has something to send. The adds run in a few
+ * concurrent lanes: one after another, a backfill's ~1,000 groups took half a second of the sync.
+ */
 export async function sweep(deps: WorkerDeps, customerId: string | null = null): Promise<number> {
   const db = deps.database.db;
-  const groups = [
+  const groups = new Map<string, UsageGroup>();
+  for (const group of [
     ...(await new UsageItemRepository(db).groupsWithWork(customerId)),
     ...(await new MeterEventRepository(db).groupsWithPendingEvents()),
-  ];
-  return enqueuePush(deps, groups);
+  ])
+    groups.set(pushDedupeId(group), group);
+  const lanes: UsageGroup[][] = Array.from({ length: SWEEP_LANES }, () => []);
+  let i = 0;
+  for (const group of groups.values()) lanes[i++ % SWEEP_LANES]?.push(group);
+  const added = await Promise.all(lanes.map((lane) => enqueuePush(deps, lane)));
+  return added.reduce((a, b) => a + b, 0);
 }
