@@ -67,6 +67,13 @@ async function shouldAggregate(
   );
 }
 
+interface AllocatedBatch {
+  /** The events just decided (pending, never sent). */
+  events: StoredMeterEvent[];
+  /** Nothing pending was left unallocated in the group when the batch was decided. */
+  drained: boolean;
+}
+
 /**
  * Decides the next batch of meter events for a group and persists them BEFORE any Stripe call:
  * whole Sparks by the exact rule (core `allocateWholeSparks` over items in (occurred_at, id)
@@ -79,15 +86,15 @@ async function allocateBatch(
   category: UsageCategory,
   stripeCustomerId: string,
   result: PushResult,
-): Promise<number> {
+): Promise<AllocatedBatch> {
   const opts = deps.pipeline ?? {};
   const now = clock(deps);
-  return deps.database.db.transaction(async (tx) => {
+  return deps.database.db.transaction(async (tx): Promise<AllocatedBatch> => {
     const items = new UsageItemRepository(tx);
     const events = new MeterEventRepository(tx);
     const limit = Math.max(opts.pushBatch ?? 50, opts.aggregateBatch ?? 1_000);
     const locked = await items.lockPendingOfGroup(group, limit);
-    if (locked.length === 0) return 0;
+    if (locked.length === 0) return { events: [], drained: true };
     const tooOld = locked.filter((i) => isOlderThanStripeLimit(i.occurredAt, now));
     await items.markUnbillable(
       tooOld.map((i) => i.id),
@@ -95,9 +102,13 @@ async function allocateBatch(
     );
     result.unbillable += tooOld.length;
     let sendable = locked.filter((i) => !isOlderThanStripeLimit(i.occurredAt, now)).sort(byTimeThenId);
-    if (sendable.length === 0) return tooOld.length;
+    // Fewer than asked for: these are all the group has (a later item comes with its own job).
+    const lockedAll = locked.length < limit;
+    if (sendable.length === 0) return { events: [], drained: lockedAll };
     const aggregate = await shouldAggregate(deps, items, sendable.length);
+    const before = sendable.length;
     if (!aggregate) sendable = sendable.slice(0, opts.pushBatch ?? 50);
+    const drained = lockedAll && sendable.length === before;
     const alreadySent = await events.alreadyAllocated(group);
     const priorExact = await items.attachedExactNano(group);
     const values = allocateWholeSparks(
@@ -157,7 +168,10 @@ async function allocateBatch(
       }),
     );
     if (aggregate) result.aggregatedEvents++;
-    return writes.length;
+    return {
+      events: writes.map((w, i) => ({ ...w, id: ids[i] as number, status: "pending" as const, attempts: 0 })),
+      drained,
+    };
   });
 }
 
@@ -371,8 +385,11 @@ async function sendDecided(
   pending: readonly StoredMeterEvent[],
   stripeCustomerId: string | null,
   result: PushResult,
+  fresh = false,
 ): Promise<void> {
-  const toSend = await relinked(deps, await recoverAccepted(deps, pending), stripeCustomerId);
+  // Events decided by this very job cannot have reached Stripe yet: no audit lookup for them.
+  const unsent = fresh ? [...pending] : await recoverAccepted(deps, pending);
+  const toSend = await relinked(deps, unsent, stripeCustomerId);
   const deliveries: Delivery[] = [];
   try {
     if (deps.stripe?.stream) {
@@ -410,20 +427,20 @@ export async function pushMeterEvents(deps: WorkerDeps, group: UsageGroup): Prom
     const customer = await new CustomerRepository(deps.database.db).findById(group.customerId);
     if (!customer) throw new PermanentJobError(`customer ${group.customerId} does not exist`);
     const stripeCustomerId = customer.stripeCustomerId;
-    const meterEvents = new MeterEventRepository(deps.database.db);
+    // First what an earlier job decided but did not deliver (a crash, a flush, a failure).
+    const leftover = await new MeterEventRepository(deps.database.db).pendingOfGroup(group);
+    if (leftover.length > 0) await sendDecided(deps, leftover, stripeCustomerId, result);
     for (;;) {
-      const pending = await meterEvents.pendingOfGroup(group);
-      if (pending.length > 0) {
-        await sendDecided(deps, pending, stripeCustomerId, result);
-        continue;
-      }
       if (!stripeCustomerId) {
         throw new PermanentJobError(
           `customer ${group.customerId} has no Stripe customer yet; usage stays pending`,
         );
       }
-      const decided = await allocateBatch(deps, group, category, stripeCustomerId, result);
-      if (decided === 0) break;
+      const batch = await allocateBatch(deps, group, category, stripeCustomerId, result);
+      // sendDecided returns only when every event is delivered or failed for good (a retryable
+      // failure throws, and the job's retry starts again with the leftovers above).
+      if (batch.events.length > 0) await sendDecided(deps, batch.events, stripeCustomerId, result, true);
+      if (batch.drained) break;
     }
   } finally {
     await release();
