@@ -254,6 +254,24 @@ export class BenchEnvironment {
     }
   }
 
+  /** A push job for every group with unsent items (what a sync's sweep does). */
+  async enqueuePushForPendingGroups(): Promise<number> {
+    const { database, queues } = this.ledger();
+    const groups = await executeRows<{ customer_id: unknown; usage_category: unknown; month: unknown }>(
+      database.database.db,
+      `select distinct customer_id, usage_category, month from usage_items
+       where status in ('pending', 'sending') and customer_id is not null`,
+    );
+    for (const g of groups) {
+      await queues.add("pushMeterEvents", {
+        customerId: String(g.customer_id),
+        category: String(g.usage_category) as "ai_tokens",
+        month: String(g.month),
+      });
+    }
+    return groups.length;
+  }
+
   async countRows(sql: string): Promise<number> {
     const rows = await executeRows<{ n: unknown }>(this.ledger().database.database.db, sql);
     return Number(rows[0]?.n ?? 0);

@@ -114,6 +114,9 @@ export async function runIngestAndPush(sizes: BenchSizes, withPush: boolean): Pr
       // and value per item), 100 per stream call.
       const left = await env.countRows(`select count(*) as n from usage_items where status = 'pending'`);
       if (left > 0) {
+        // The ended v1 workers held the groups' push jobs (active, now stalled until BullMQ's
+        // stalled check): queue a fresh job per group with work, as the next sync's sweep would.
+        await env.enqueuePushForPendingGroups();
         const pushers = [];
         for (let i = 0; i < sizes.pushProcesses; i++) {
           pushers.push(
