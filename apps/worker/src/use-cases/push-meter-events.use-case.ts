@@ -223,60 +223,53 @@ async function recoverAccepted(
   return pending.filter((e) => !accepted.has(e.identifier));
 }
 
+/** How a Stripe call is named in a permanent failure's reason and in a retry's message. */
+interface CallNames {
+  refused: string;
+  retry: string;
+}
+
 /**
- * Sends one persisted meter event. Retryable failures are retried in-job a few times with
- * exponential backoff and full jitter (honouring Retry-After), then handed to BullMQ's own
- * backoff; the same identifier and value go out every time, and Stripe's duplicate answer
- * counts as delivered. A delivery is added to `deliveries` (recorded by the caller per batch);
- * a permanent failure marks the event and its items `failed` at once.
+ * One Stripe call for `events` (a v1 event, or a v2 stream batch) under the in-job retry policy:
+ * retryable failures are retried a few times with exponential backoff and full jitter
+ * (honouring Retry-After), then handed to BullMQ's own backoff; the same identifiers and values
+ * go out every time. A permanent failure marks the events and their items `failed` at once and
+ * returns no deliveries; otherwise `call`'s deliveries (recorded by the caller per batch).
  */
-async function sendEvent(
+async function callWithRetries(
   deps: WorkerDeps,
-  event: StoredMeterEvent,
+  events: readonly StoredMeterEvent[],
+  names: CallNames,
   result: PushResult,
-  deliveries: Delivery[],
-): Promise<void> {
-  const sender = deps.stripe?.sender;
-  if (!sender) throw new PermanentJobError("Stripe is not configured (STRIPE_SECRET_KEY)");
+  call: () => Promise<Delivery[]>,
+): Promise<Delivery[]> {
   const opts = deps.pipeline ?? {};
   const maxInline = opts.inlineRetries ?? 4;
   const base = opts.retryBaseMs ?? 200;
   const db = deps.database.db;
   for (let attempt = 0; ; attempt++) {
     try {
-      const sent = await sender.send({
-        eventName: event.eventName,
-        stripeCustomerId: event.stripeCustomerId,
-        value: BigInt(event.value),
-        identifier: event.identifier,
-        timestamp: event.eventTimestamp,
-      });
-      deliveries.push({
-        event,
-        stripeResponse: {
-          outcome: sent.outcome,
-          status: sent.statusCode,
-          request_id: sent.requestId ?? null,
-        },
-      });
-      result.events++;
-      if (sent.outcome === "duplicate") result.duplicates++;
-      return;
+      return await call();
     } catch (error) {
       if (!(error instanceof StripeCallError)) throw error;
       if (!error.retryable) {
-        const reason = `Stripe refused meter event ${event.identifier}: ${error.message}`;
+        const reason = `Stripe refused ${names.refused}: ${error.message}`;
         const itemIds = await db.transaction(async (tx) => {
-          await new MeterEventRepository(tx).markFailed(event.id, reason);
-          return new UsageItemRepository(tx).markFailedByMeterEvent(event.id, reason);
+          const ids: number[] = [];
+          for (const event of events) {
+            await new MeterEventRepository(tx).markFailed(event.id, reason);
+            ids.push(...(await new UsageItemRepository(tx).markFailedByMeterEvent(event.id, reason)));
+          }
+          return ids;
         });
-        itemsFailed.inc({ category: event.usageCategory }, itemIds.length);
+        itemsFailed.inc({ category: events[0]?.usageCategory ?? "unknown" }, itemIds.length);
         result.failed.push(`[${itemIds.map(errorIdOf).join(", ")}] ${reason}`);
-        return;
+        return [];
       }
-      await new MeterEventRepository(db).recordAttemptError(event.id, error.message);
+      const repo = new MeterEventRepository(db);
+      for (const event of events) await repo.recordAttemptError(event.id, error.message);
       if (attempt >= maxInline) {
-        throw new RetryableJobError(`${event.identifier}: ${error.message}`, {
+        throw new RetryableJobError(`${names.retry}: ${error.message}`, {
           cause: error,
           ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
         });
@@ -285,6 +278,39 @@ async function sendEvent(
       await sleep(Math.min(Math.max(backoff, error.retryAfterMs ?? 0), 10_000));
     }
   }
+}
+
+/** The meter-event input of a decided event: always the persisted identifier and value. */
+function meterEventInput(event: StoredMeterEvent) {
+  return {
+    eventName: event.eventName,
+    stripeCustomerId: event.stripeCustomerId,
+    value: BigInt(event.value),
+    identifier: event.identifier,
+    timestamp: event.eventTimestamp,
+  };
+}
+
+/** One persisted meter event through v1; Stripe's duplicate answer counts as delivered. */
+async function sendEvent(deps: WorkerDeps, event: StoredMeterEvent, result: PushResult): Promise<Delivery[]> {
+  const sender = deps.stripe?.sender;
+  if (!sender) throw new PermanentJobError("Stripe is not configured (STRIPE_SECRET_KEY)");
+  const names = { refused: `meter event ${event.identifier}`, retry: event.identifier };
+  return callWithRetries(deps, [event], names, result, async () => {
+    const sent = await sender.send(meterEventInput(event));
+    result.events++;
+    if (sent.outcome === "duplicate") result.duplicates++;
+    return [
+      {
+        event,
+        stripeResponse: {
+          outcome: sent.outcome,
+          status: sent.statusCode,
+          request_id: sent.requestId ?? null,
+        },
+      },
+    ];
+  });
 }
 
 /**
@@ -310,69 +336,29 @@ async function relinked(
 }
 
 /**
- * The v2 stream: up to 100 of a group's decided events in one call, with the same in-job retry
- * policy as `sendEvent`. Stripe validates stream events later (its meter error reports, and
- * reconciliation, catch what it refuses then); a refusal now fails the whole call's events.
+ * The v2 stream: up to 100 of a group's decided events in one call, under the same retry policy.
+ * Stripe validates stream events later (its meter error reports, and reconciliation, catch what
+ * it refuses then); a refusal now fails the whole call's events.
  */
 async function sendStreamBatch(
   deps: WorkerDeps,
   batch: readonly StoredMeterEvent[],
   result: PushResult,
-  deliveries: Delivery[],
-): Promise<void> {
+): Promise<Delivery[]> {
   const stream = deps.stripe?.stream;
   if (!stream) throw new PermanentJobError("the Stripe v2 stream is not configured");
-  const opts = deps.pipeline ?? {};
-  const maxInline = opts.inlineRetries ?? 4;
-  const base = opts.retryBaseMs ?? 200;
-  const db = deps.database.db;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const sent = await stream.sendBatch(
-        batch.map((event) => ({
-          eventName: event.eventName,
-          stripeCustomerId: event.stripeCustomerId,
-          value: BigInt(event.value),
-          identifier: event.identifier,
-          timestamp: event.eventTimestamp,
-        })),
-      );
-      for (const event of batch) {
-        deliveries.push({
-          event,
-          stripeResponse: { outcome: "sent", status: sent.statusCode, request_id: null },
-        });
-      }
-      result.events += batch.length;
-      return;
-    } catch (error) {
-      if (!(error instanceof StripeCallError)) throw error;
-      if (!error.retryable) {
-        const reason = `Stripe refused a stream call of ${batch.length} meter events: ${error.message}`;
-        const itemIds = await db.transaction(async (tx) => {
-          const ids: number[] = [];
-          for (const event of batch) {
-            await new MeterEventRepository(tx).markFailed(event.id, reason);
-            ids.push(...(await new UsageItemRepository(tx).markFailedByMeterEvent(event.id, reason)));
-          }
-          return ids;
-        });
-        itemsFailed.inc({ category: batch[0]?.usageCategory ?? "unknown" }, itemIds.length);
-        result.failed.push(`[${itemIds.map(errorIdOf).join(", ")}] ${reason}`);
-        return;
-      }
-      for (const event of batch)
-        await new MeterEventRepository(db).recordAttemptError(event.id, error.message);
-      if (attempt >= maxInline) {
-        throw new RetryableJobError(`stream call of ${batch.length} events: ${error.message}`, {
-          cause: error,
-          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-        });
-      }
-      const backoff = Math.random() * base * 2 ** attempt;
-      await sleep(Math.min(Math.max(backoff, error.retryAfterMs ?? 0), 10_000));
-    }
-  }
+  const names = {
+    refused: `a stream call of ${batch.length} meter events`,
+    retry: `stream call of ${batch.length} events`,
+  };
+  return callWithRetries(deps, batch, names, result, async () => {
+    const sent = await stream.sendBatch(batch.map(meterEventInput));
+    result.events += batch.length;
+    return batch.map((event) => ({
+      event,
+      stripeResponse: { outcome: "sent", status: sent.statusCode, request_id: null },
+    }));
+  });
 }
 
 /**
@@ -394,10 +380,10 @@ async function sendDecided(
   try {
     if (deps.stripe?.stream) {
       for (let i = 0; i < toSend.length; i += MAX_STREAM_EVENTS) {
-        await sendStreamBatch(deps, toSend.slice(i, i + MAX_STREAM_EVENTS), result, deliveries);
+        deliveries.push(...(await sendStreamBatch(deps, toSend.slice(i, i + MAX_STREAM_EVENTS), result)));
       }
     } else {
-      for (const event of toSend) await sendEvent(deps, event, result, deliveries);
+      for (const event of toSend) deliveries.push(...(await sendEvent(deps, event, result)));
     }
   } finally {
     await recordDeliveries(deps, deliveries);
