@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { bundleEntry } from "@sparks/bundler";
 import { TIER_NAMES } from "@sparks/core";
-import { customers, executeRows } from "@sparks/db";
+import { customers, executeRows, UsageItemRepository } from "@sparks/db";
 import { QueueService } from "@sparks/queues";
 import { createStripeClient, setupStripeCatalog } from "@sparks/stripe";
 import { createTestDatabase, createTestRedis, type TestDatabase } from "@sparks/testing";
@@ -257,16 +257,12 @@ export class BenchEnvironment {
   /** A push job for every group with unsent items (what a sync's sweep does). */
   async enqueuePushForPendingGroups(): Promise<number> {
     const { database, queues } = this.ledger();
-    const groups = await executeRows<{ customer_id: unknown; usage_category: unknown; month: unknown }>(
-      database.database.db,
-      `select distinct customer_id, usage_category, month from usage_items
-       where status in ('pending', 'sending') and customer_id is not null`,
-    );
+    const groups = await new UsageItemRepository(database.database.db).groupsWithWork();
     for (const g of groups) {
       await queues.add("pushMeterEvents", {
-        customerId: String(g.customer_id),
-        category: String(g.usage_category) as "ai_tokens",
-        month: String(g.month),
+        customerId: g.customerId,
+        category: g.category as "ai_tokens",
+        month: g.month,
       });
     }
     return groups.length;

@@ -1,12 +1,12 @@
 import { executeRows } from "@sparks/db";
-import { generateFlowiseTraffic } from "@sparks/emulators";
+import { generateFlowiseTraffic, SeededRandom } from "@sparks/emulators";
 import { jobCatalog } from "@sparks/queues";
 import { Worker } from "bullmq";
 import { type ChaosVerdict, verifyChaos } from "./chaos.verify";
 import { type ChaosEnvironment, createChaosEnvironment } from "./chaos-environment";
 import { type ChaosPlan, LANGFUSE_FAULTS, STRIPE_FAULT_KINDS, STRIPE_FAULT_RATE } from "./chaos-plan";
 import { expectedUsage } from "./expected-usage";
-import { SeededSequence } from "./seeded-sequence";
+
 import { ServiceRestarter } from "./service-restarter";
 import { WorkerFleet } from "./worker-fleet";
 
@@ -149,7 +149,7 @@ export async function runChaos(plan: ChaosPlan, log: (line: string) => void): Pr
 
 /** Kill points spread at seeded random progress; the restarts inside the busiest stretch. */
 function schedule(plan: ChaosPlan): ChaosEvent[] {
-  const rng = new SeededSequence(plan.seed);
+  const rng = new SeededRandom(plan.seed);
   const events: ChaosEvent[] = [];
   for (let i = 0; i < plan.kills; i++) events.push({ at: 0.03 + rng.next() * 0.85, kind: "kill" });
   if (plan.restartPostgres) events.push({ at: 0.3 + rng.next() * 0.1, kind: "postgres" });

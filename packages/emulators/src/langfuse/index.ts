@@ -44,3 +44,4 @@ export {
 } from "./langfuse-openapi.validator";
 export { LangfuseRequestStats } from "./langfuse-request.stats";
 export { FIELD_GROUPS, type FieldGroup } from "./observation.serializer";
+export { SeededRandom } from "./seeded-random";
