@@ -1,4 +1,15 @@
 export { floorDiv, halfUpDiv, pow10 } from "./bigint.math";
+export {
+  CANCEL_WINDOW_MS,
+  type CancelCandidate,
+  creditCents,
+  type GiveBackInput,
+  type GiveBackStep,
+  type InvoiceStage,
+  planGiveBack,
+  type SegmentCreditInput,
+  splitIntoPriceRuns,
+} from "./billing-correction.policy";
 export { DEFAULT_BILLING_CONFIG } from "./billing-config.defaults";
 export type { BillingConfig, CategoryRate, DiscountStep, TierPolicy } from "./billing-config.types";
 export { CoreError, type CoreErrorCode } from "./core.error";
