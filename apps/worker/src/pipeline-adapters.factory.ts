@@ -5,6 +5,7 @@ import { langfuseRequests, stripeRequests } from "@sparks/observability";
 import { RedisRateLimiter } from "@sparks/queues";
 import {
   createStripeClient,
+  StripeCorrectionService,
   MeterEventSender,
   MeterEventStreamSender,
   type StripeCallAudit,
@@ -96,6 +97,7 @@ export function createPipelineAdapters(opts: PipelineAdapterOptions): {
     out.stripe = {
       // v1 stays the sender for single events (reconciliation repairs) in either mode.
       sender: new MeterEventSender(stripe, { acquire, onCall }),
+      corrections: new StripeCorrectionService(stripe),
       ...(config.stripe.meterApi === "v2"
         ? {
             stream: new MeterEventStreamSender(stripe, {

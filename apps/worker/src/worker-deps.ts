@@ -3,7 +3,7 @@ import type { AppConfig } from "@sparks/config";
 import type { Database } from "@sparks/db";
 import type { LangfuseReader } from "@sparks/langfuse";
 import type { QueueService } from "@sparks/queues";
-import type { MeterEventSender, MeterEventStreamSender } from "@sparks/stripe";
+import type { MeterEventSender, MeterEventStreamSender, StripeCorrectionService } from "@sparks/stripe";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { AlertDeliveryOptions } from "./use-cases/deliver-alert.use-case";
@@ -53,6 +53,8 @@ export interface StripePorts {
   sender: MeterEventSender;
   /** Present with STRIPE_METER_API=v2: the push sends 1:1 events through the v2 stream, 100 per call. */
   stream?: MeterEventStreamSender;
+  /** Gives shrinks back (meter event cancels, invoice credits, credit notes); see give-back-shrinks. */
+  corrections?: StripeCorrectionService;
 }
 
 /** Everything the processors need, built once in the composition root (or by a test). */

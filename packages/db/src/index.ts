@@ -47,6 +47,15 @@ export { type StripeAuditEntry, StripeAuditRepository } from "./repositories/str
 export { SyncRunRepository, type SyncRunView } from "./repositories/sync-run.repository";
 export { TierHistoryRepository, type TierSegment } from "./repositories/tier-history.repository";
 export {
+  type CorrectionWrite,
+  type MonthCorrection,
+  type OpenShrink,
+  type SegmentCredit,
+  type ShrinkEvent,
+  type StoredCorrection,
+  UsageCorrectionRepository,
+} from "./repositories/usage-correction.repository";
+export {
   exactTextToNano,
   type ItemAssignment,
   type LedgerItem,

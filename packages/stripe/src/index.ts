@@ -76,3 +76,12 @@ export {
   type WebhookRejection,
   WebhookVerificationError,
 } from "./webhook.verifier";
+export {
+  CORRECTION_METADATA_KEY,
+  type CreditInput,
+  type CreditNoteInput,
+  type InvoiceStageName,
+  type InvoiceStageOf,
+  METER_EVENT_ADJUSTMENT_OPERATION,
+  StripeCorrectionService,
+} from "./correction.service";

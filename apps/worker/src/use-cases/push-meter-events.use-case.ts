@@ -2,6 +2,7 @@ import {
   allocateWholeSparks,
   isOlderThanStripeLimit,
   isUsageCategory,
+  splitIntoPriceRuns,
   type UsageCategory,
 } from "@sparks/core";
 import {
@@ -11,6 +12,7 @@ import {
   type MeterEventWrite,
   type StoredMeterEvent,
   StripeAuditRepository,
+  TierHistoryRepository,
   type UsageGroup,
   UsageItemRepository,
 } from "@sparks/db";
@@ -28,6 +30,7 @@ import {
 import { TOO_OLD_REASON } from "../pipeline/desired-items";
 import type { WorkerDeps } from "../worker-deps";
 import { errorIdOf } from "./error-id";
+import { giveBackShrinks } from "./give-back-shrinks.use-case";
 import { clock, sleep } from "./pipeline-context";
 import { waitForLock } from "./run-sync.use-case";
 
@@ -41,6 +44,8 @@ export interface PushResult {
   duplicates: number;
   failed: string[];
   unbillable: number;
+  /** Corrections (cancels, credits) of shrinks applied in Stripe by this job. */
+  corrections: number;
 }
 
 function pushLockKey(group: UsageGroup): string {
@@ -125,40 +130,53 @@ async function allocateBatch(
       month: group.month,
     };
     let writes: MeterEventWrite[];
+    /** Index into `writes` of each item's event. */
+    const eventOf: number[] = [];
     if (aggregate) {
-      const total = values.reduce((a, b) => a + b, 0n);
-      const last = sendable[sendable.length - 1] as LedgerItem;
-      writes = [
-        {
+      // One aggregate per price run: Stripe prices an event at the price in force at its
+      // timestamp, so an aggregate must not reach across a tier change (or a month), and its
+      // timestamp (its last item's) then lies inside the segment all its items belong to.
+      const boundaries = (await new TierHistoryRepository(tx).list(group.customerId)).map(
+        (h) => h.effectiveFrom,
+      );
+      const indexed = sendable.map((item, i) => ({ item, value: values[i] ?? 0n }));
+      const runs = splitIntoPriceRuns(indexed, (x) => x.item.occurredAt, boundaries);
+      writes = runs.map((run, r) => {
+        for (let k = 0; k < run.length; k++) eventOf.push(r);
+        const last = run[run.length - 1] as (typeof indexed)[number];
+        return {
           ...base,
           identifier: aggregateIdentifier(
             category,
-            sendable.map((i) => i.id),
+            run.map((x) => x.item.id),
           ),
-          value: Number(total),
-          eventTimestamp: last.occurredAt,
+          value: Number(run.reduce((a, x) => a + x.value, 0n)),
+          eventTimestamp: last.item.occurredAt,
           aggregated: true,
-          itemCount: sendable.length,
-        },
-      ];
+          itemCount: run.length,
+        };
+      });
     } else {
-      writes = sendable.map((item, i) => ({
-        ...base,
-        identifier: meterEventIdentifier({
-          traceId: item.traceId,
-          category,
-          revision: item.quantityRevision,
-        }),
-        value: Number(values[i] ?? 0n),
-        eventTimestamp: item.occurredAt,
-        aggregated: false,
-        itemCount: 1,
-      }));
+      writes = sendable.map((item, i) => {
+        eventOf.push(i);
+        return {
+          ...base,
+          identifier: meterEventIdentifier({
+            traceId: item.traceId,
+            category,
+            revision: item.quantityRevision,
+          }),
+          value: Number(values[i] ?? 0n),
+          eventTimestamp: item.occurredAt,
+          aggregated: false,
+          itemCount: 1,
+        };
+      });
     }
     const ids = await events.insertMany(writes);
     await items.assign(
       sendable.map((item, i) => {
-        const index = aggregate ? 0 : i;
+        const index = eventOf[i] as number;
         return {
           itemId: item.id,
           meterEventId: ids[index] as number,
@@ -167,7 +185,7 @@ async function allocateBatch(
         };
       }),
     );
-    if (aggregate) result.aggregatedEvents++;
+    if (aggregate) result.aggregatedEvents += writes.length;
     return {
       events: writes.map((w, i) => ({ ...w, id: ids[i] as number, status: "pending" as const, attempts: 0 })),
       drained,
@@ -192,6 +210,7 @@ async function recordDeliveries(deps: WorkerDeps, deliveries: readonly Delivery[
   await deps.database.db.transaction(async (tx) => {
     await new MeterEventRepository(tx).markSentMany(
       deliveries.map((d) => ({ id: d.event.id, stripeResponse: d.stripeResponse })),
+      clock(deps),
     );
     await new UsageItemRepository(tx).markSentByMeterEvents(deliveries.map((d) => d.event.id));
   });
@@ -406,6 +425,7 @@ export async function pushMeterEvents(deps: WorkerDeps, group: UsageGroup): Prom
     duplicates: 0,
     failed: [],
     unbillable: 0,
+    corrections: 0,
   };
   const release = await waitForLock(deps, pushLockKey(group), deps.pipeline?.lockWaitMs ?? 30_000);
   if (!release) throw new RetryableJobError(`push of ${pushLockKey(group)} is busy in another job`);
@@ -413,6 +433,12 @@ export async function pushMeterEvents(deps: WorkerDeps, group: UsageGroup): Prom
     const customer = await new CustomerRepository(deps.database.db).findById(group.customerId);
     if (!customer) throw new PermanentJobError(`customer ${group.customerId} does not exist`);
     const stripeCustomerId = customer.stripeCustomerId;
+    // Shrinks first: a cancel's replacement event is then sent with the leftovers below.
+    if (stripeCustomerId) {
+      const given = await giveBackShrinks(deps, group, customer);
+      result.corrections = given.applied;
+      result.failed.push(...given.failed);
+    }
     // First what an earlier job decided but did not deliver (a crash, a flush, a failure).
     const leftover = await new MeterEventRepository(deps.database.db).pendingOfGroup(group);
     if (leftover.length > 0) await sendDecided(deps, leftover, stripeCustomerId, result);

@@ -88,14 +88,33 @@ export class MeterEventRepository {
     });
   }
 
-  /** Σ value of every event of the group ever decided (pending, sent or failed-to-be-resent). */
+  /**
+   * Whole Sparks the group stands to be billed for: Σ value of every event ever decided
+   * (pending, sent or failed-to-be-resent) but cancelled ones, less what corrections credited
+   * on invoices (those Sparks stay in Stripe's meter, the credit takes them off the bill).
+   */
   async alreadyAllocated(group: UsageGroup): Promise<bigint> {
     const rows = await executeRows<{ total: unknown }>(
       this.db,
-      sql`select coalesce(sum(value), 0)::text as total from meter_events
-          where customer_id = ${group.customerId} and usage_category = ${group.category} and month = ${group.month}`,
+      sql`select (coalesce((select sum(value) from meter_events
+                  where customer_id = ${group.customerId} and usage_category = ${group.category}
+                    and month = ${group.month} and status <> 'cancelled'), 0)
+                - coalesce((select sum(sparks) from usage_corrections
+                  where customer_id = ${group.customerId} and usage_category = ${group.category}
+                    and month = ${group.month} and kind in ('invoice_credit', 'credit_note')
+                    and status <> 'failed'), 0))::text as total`,
     );
     return BigInt(String(rows[0]?.total ?? "0"));
+  }
+
+  async findById(id: number): Promise<StoredMeterEvent | null> {
+    const rows = await executeRows<Record<string, unknown>>(this.db, sql`select * from meter_events where id = ${id}`);
+    return rows[0] === undefined ? null : toStored(rows[0]);
+  }
+
+  /** Takes an event back (its cancel was accepted): it no longer counts anywhere. */
+  async markCancelled(id: number): Promise<void> {
+    await executeRows(this.db, sql`update meter_events set status = 'cancelled' where id = ${id}`);
   }
 
   /** Decided but undelivered events of the group, in decision order. */
@@ -118,12 +137,17 @@ export class MeterEventRepository {
    * Many deliveries in one statement: the push records a batch of sent events at once rather
    * than committing once per event.
    */
-  async markSentMany(deliveries: ReadonlyArray<{ id: number; stripeResponse: unknown }>): Promise<void> {
+  async markSentMany(
+    deliveries: ReadonlyArray<{ id: number; stripeResponse: unknown }>,
+    sentAt?: Date,
+  ): Promise<void> {
     if (deliveries.length === 0) return;
     const payload = jsonParam(deliveries.map((d) => ({ id: d.id, response: d.stripeResponse ?? null })));
+    // The pipeline's clock when it has one: the cancel window is measured from `sent_at`.
+    const at = sentAt === undefined ? sql`now()` : sql`${sentAt.toISOString()}::timestamptz`;
     await executeRows(
       this.db,
-      sql`update meter_events m set status = 'sent', sent_at = now(), attempts = m.attempts + 1, last_error = null,
+      sql`update meter_events m set status = 'sent', sent_at = ${at}, attempts = m.attempts + 1, last_error = null,
             stripe_response = x.response
           from jsonb_to_recordset(${payload}::jsonb) as x(id bigint, response jsonb)
           where m.id = x.id`,

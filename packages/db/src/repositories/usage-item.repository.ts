@@ -202,12 +202,13 @@ export class UsageItemRepository {
     );
   }
 
-  /** Groups with work: pending items, or items attached to a meter event not yet delivered. */
+  /** Groups with work: pending items, items attached to a meter event not yet delivered, shrinks to give back. */
   async groupsWithWork(customerId?: string | null): Promise<UsageGroup[]> {
     const rows = await executeRows<{ customer_id: unknown; usage_category: unknown; month: unknown }>(
       this.db,
       sql`select distinct customer_id, usage_category, month from usage_items
-          where status in ('pending', 'sending') and customer_id is not null
+          where (status in ('pending', 'sending') or (status = 'discrepancy' and corrected_at is null))
+            and customer_id is not null
             ${customerId ? sql`and customer_id = ${customerId}` : sql``}
           order by customer_id, usage_category, month`,
     );
@@ -238,12 +239,16 @@ export class UsageItemRepository {
     return rows.map(toLedgerItem);
   }
 
-  /** Exact total (nano) of the group's items already bound to a meter event. */
+  /**
+   * Exact total (nano) of the group's items already bound to a meter event, and of the shrinks
+   * already given back (their negative deltas): what `alreadyAllocated` bills, unrounded.
+   */
   async attachedExactNano(group: UsageGroup): Promise<bigint> {
     const rows = await executeRows<{ total: unknown }>(
       this.db,
       sql`select coalesce(sum(exact_sparks), 0)::text as total from usage_items
-          where meter_event_id is not null and customer_id = ${group.customerId}
+          where (meter_event_id is not null or (status = 'discrepancy' and corrected_at is not null))
+            and customer_id = ${group.customerId}
             and usage_category = ${group.category} and month = ${group.month}`,
     );
     return exactTextToNano(rows[0]?.total ?? "0");
@@ -317,7 +322,7 @@ export class UsageItemRepository {
     const rows = await executeRows<Record<string, unknown>>(
       this.db,
       sql`select ${SELECT_COLUMNS} from usage_items
-          where status in ('failed', 'quarantined', 'discrepancy')
+          where status in ('failed', 'quarantined') or (status = 'discrepancy' and corrected_at is null)
           order by id limit ${limit}`,
     );
     return rows.map(toLedgerItem);

@@ -5,5 +5,6 @@ export * from "./month-closes.schema";
 export * from "./observation-usage.schema";
 export * from "./stripe-audit-log.schema";
 export * from "./sync.schema";
+export * from "./usage-corrections.schema";
 export * from "./usage-items.schema";
 export * from "./webhook-events.schema";

@@ -3,7 +3,9 @@ import { isMonth, nonNegative, oneOf } from "./check.util";
 import { timestamptz } from "./columns.util";
 import { customers } from "./customers.schema";
 
-export const METER_EVENT_STATUSES = ["pending", "sent", "failed"] as const;
+// `cancelled`: taken back by a meter event adjustment (a shrink within Stripe's 24 h window);
+// a replacement event with the right value carries its items from then on.
+export const METER_EVENT_STATUSES = ["pending", "sent", "failed", "cancelled"] as const;
 export type MeterEventStatus = (typeof METER_EVENT_STATUSES)[number];
 
 /**

@@ -65,6 +65,9 @@ export const usageItems = pgTable(
     // Late usage: the original trace time of an item re-filed from a closed month into the next
     // open one (its month and occurred_at are the billing month's); set by a trigger (0003).
     lateFrom: timestamptz("late_from"),
+    // A discrepancy (shrink) once it has been given back in Stripe: the usage_corrections rows
+    // listing this item cancelled or credited the Sparks it over-billed. Null: still owed back.
+    correctedAt: timestamptz("corrected_at"),
   },
   (t) => [
     unique("usage_items_trace_category_rev_uq").on(t.traceId, t.usageCategory, t.quantityRevision),
