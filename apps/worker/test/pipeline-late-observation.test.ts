@@ -85,10 +85,19 @@ it("bills an observation that arrives after its window was read exactly once, as
   ]);
 });
 
-it("records a quantity that shrank after sending as a discrepancy, never a negative event", async () => {
+it("records a quantity that shrank after sending as a discrepancy and gives it back, never a negative event", async () => {
   h.langfuse.store.addObservations(TRACE, [generation("gen-late", t0 + 20_000, 166)]);
   await sync("sync_late_4", { from: new Date(t0 - 60 * MIN), to: new Date(clock) });
-  expect(h.stripeEmulator.recording.meterEvents()).toHaveLength(2);
+  // 1,400 tokens now = 140 Sparks: the newest event (-r1, 57) is cancelled within Stripe's
+  // 24 h and its right value (17) sent under a new identifier; no event is negative.
+  const events = h.stripeEmulator.recording.meterEvents();
+  expect(events.map((e) => [e.identifier.startsWith("fix-") ? "fix" : e.identifier, e.value])).toEqual([
+    [`ai_tokens-${TRACE}`, 123],
+    [`ai_tokens-${TRACE}-r1`, 57],
+    ["fix", 17],
+  ]);
+  expect(events.every((e) => e.value >= 0)).toBe(true);
+  expect(h.stripeEmulator.recording.meterTotal(customerStripeId, "sparks_ai_tokens")).toBe(140);
   const rows = await executeRows<{ quantity: string; exact: string; status: string; reason: string }>(
     h.deps.database.db,
     `select quantity::text as quantity, exact_sparks::text as exact, status, reason from usage_items
