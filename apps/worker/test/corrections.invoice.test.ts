@@ -1,4 +1,4 @@
-import { type TierName, TIER_NAMES } from "@sparks/core";
+import { correctionTotals, type TierName, TIER_NAMES } from "@sparks/core";
 import {
   CustomerRepository,
   customers,
@@ -101,23 +101,19 @@ async function openCorrections(): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-/** The ledger's billed, credited and net cents of a customer's month (what the report shows). */
+/**
+ * The ledger's billed, credited and net cents of a customer's month, computed as the report's
+ * `corrections` section computes them (same repository reads, core `correctionTotals`).
+ */
 async function ledgerCents(c: Customer): Promise<{ billed: number; credited: number; net: number }> {
-  const rows = await executeRows<{ tier: string | null; sparks: string }>(
-    h.deps.database.db,
-    // Each sent event bills one price segment (aggregates never span two): its items' tier.
-    `select (select u.tier from usage_items u where u.meter_event_id = m.id limit 1) as tier,
-            sum(m.value)::text as sparks
-     from meter_events m where m.customer_id = '${c.id}' and m.month = '2026-11' and m.status = 'sent'
-     group by 1`,
+  const repo = new UsageCorrectionRepository(h.deps.database.db);
+  const billed = await repo.billedSparksOfMonth(c.id, "2026-11");
+  const credits = (await repo.ofMonth(c.id, "2026-11")).filter((x) => x.kind !== "cancel" && x.status === "done");
+  const totals = correctionTotals(
+    [...billed].map(([tier, sparks]) => ({ sparks, rateUsd: tier === "free" ? "0" : "0.001" })),
+    credits.map((x) => BigInt(x.cents)),
   );
-  const billed = rows.reduce(
-    (a, r) => a + (r.tier === "free" ? 0 : Math.round(Number(r.sparks) * RATE_CENTS_PER_SPARK)),
-    0,
-  );
-  const corrections = await new UsageCorrectionRepository(h.deps.database.db).ofMonth(c.id, "2026-11");
-  const credited = corrections.filter((x) => x.status === "done").reduce((a, x) => a + x.cents, 0);
-  return { billed, credited, net: billed - credited };
+  return { billed: Number(totals.billedCents), credited: Number(totals.creditedCents), net: Number(totals.netCents) };
 }
 
 /** The customer's November invoice once finalized, and what credit notes took off it. */

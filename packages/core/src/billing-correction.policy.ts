@@ -144,3 +144,30 @@ export function creditCents(input: SegmentCreditInput): bigint {
   const line = (whole: bigint) => roundUsdToCents(sparksToUsd(whole * 1_000_000_000n, rate));
   return line(billedSparks) - line(billedSparks - creditedSparks - sparks) - already;
 }
+
+export interface BilledLine {
+  /** Whole Sparks Stripe bills on the line (sent events, not cancelled). */
+  sparks: bigint;
+  rateUsd: string;
+}
+
+export interface CorrectionTotals {
+  billedCents: bigint;
+  creditedCents: bigint;
+  /** billed − credited: what Stripe charges for the usage, before the volume discount. */
+  netCents: bigint;
+}
+
+/**
+ * The report's billed / credited / net: each billed line rounded to the cent as Stripe rounds
+ * it (half-up), less the cents the corrections credited (invoice items and credit notes).
+ */
+export function correctionTotals(lines: readonly BilledLine[], creditedCents: readonly bigint[]): CorrectionTotals {
+  let billed = 0n;
+  for (const l of lines) {
+    if (l.sparks < 0n) throw new CoreError("invalid_argument", "billed Sparks must not be negative");
+    billed += roundUsdToCents(sparksToUsd(l.sparks * 1_000_000_000n, decimalOf(l.rateUsd)));
+  }
+  const credited = creditedCents.reduce((a, c) => a + c, 0n);
+  return { billedCents: billed, creditedCents: credited, netCents: billed - credited };
+}

@@ -1,7 +1,10 @@
 export { floorDiv, halfUpDiv, pow10 } from "./bigint.math";
 export {
+  type BilledLine,
   CANCEL_WINDOW_MS,
   type CancelCandidate,
+  type CorrectionTotals,
+  correctionTotals,
   creditCents,
   type GiveBackInput,
   type GiveBackStep,

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   CANCEL_WINDOW_MS,
   CoreError,
+  correctionTotals,
   creditCents,
   type GiveBackStep,
   planGiveBack,
@@ -187,5 +188,20 @@ describe("creditCents", () => {
     expect(() =>
       creditCents({ billedSparks: 5n, creditedSparks: 3n, creditedCents: 0n, sparks: 3n, rateUsd: "0.001" }),
     ).toThrow(CoreError);
+  });
+});
+
+describe("correctionTotals", () => {
+  it("rounds each billed line as Stripe does and nets the credits", () => {
+    const totals = correctionTotals(
+      [
+        { sparks: 3_000n, rateUsd: "0" },
+        { sparks: 1_205n, rateUsd: "0.001" },
+        { sparks: 15n, rateUsd: "0.001" },
+      ],
+      [100n, 1n],
+    );
+    // 0¢ + round(120.5¢)=121¢ + round(1.5¢)=2¢ = 123¢ billed; 101¢ credited.
+    expect(totals).toEqual({ billedCents: 123n, creditedCents: 101n, netCents: 22n });
   });
 });

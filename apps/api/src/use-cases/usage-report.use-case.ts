@@ -1,6 +1,8 @@
 import type { AppConfig } from "@sparks/config";
 import {
+  correctionTotals,
   evaluateQuota,
+  formatCents,
   formatSparks,
   isTierName,
   isUsageCategory,
@@ -17,6 +19,7 @@ import {
   type Database,
   type ReportItem,
   type SparksDb,
+  UsageCorrectionRepository,
   UsageReportRepository,
 } from "@sparks/db";
 import { NotFoundError } from "../errors/http-errors";
@@ -60,6 +63,34 @@ export interface UsageReport {
   /** Days (UTC) with counted usage, in order; days without usage are left out. */
   daily: UsageReportDay[];
   not_billed: { quarantined: number; unbillable: number };
+  corrections: UsageReportCorrections;
+}
+
+/**
+ * What Stripe bills for the month's usage and what corrections gave back (docs/corrections.md):
+ * `billed` is the sent, not cancelled, meter events priced per tier line and rounded to the cent
+ * as Stripe rounds a line; `credited` the invoice credits and credit notes; `net` = billed −
+ * credited, what Stripe charges before the volume discount. Cancelled events are not billed.
+ */
+export interface UsageReportCorrections {
+  billed_sparks: string;
+  credited_sparks: string;
+  cancelled_sparks: string;
+  net_sparks: string;
+  usd: { billed: string; credited: string; net: string };
+  /** Shrinks (or steps) not yet applied in Stripe; 0 once every shrink was given back. */
+  pending: number;
+  entries: Array<{
+    category: string;
+    kind: string;
+    status: string;
+    sparks: number;
+    usd: string;
+    tier: string | null;
+    trace_ids: string[];
+    stripe_object_id: string | null;
+    stripe_invoice_id: string | null;
+  }>;
 }
 
 export interface UsageReportDay {
@@ -206,6 +237,8 @@ export class UsageReportUseCase {
       config: billing,
     });
 
+    const corrections = await this.corrections(customerId, month, customer.tier, customer.negotiatedRate);
+
     return {
       customer_id: customerId,
       month,
@@ -244,6 +277,60 @@ export class UsageReportUseCase {
       })),
       daily: dailyView(snapshot.daily),
       not_billed: { quarantined: counts.quarantined ?? 0, unbillable: counts.unbillable ?? 0 },
+      corrections,
+    };
+  }
+
+  private async corrections(
+    customerId: string,
+    month: string,
+    currentTier: string,
+    negotiatedRate: string | null,
+  ): Promise<UsageReportCorrections> {
+    const billing = this.config.billing;
+    const repo = new UsageCorrectionRepository(isDatabase(this.source) ? this.source.db : this.source);
+    const [billedByTier, entries, pending] = await Promise.all([
+      repo.billedSparksOfMonth(customerId, month),
+      repo.ofMonth(customerId, month),
+      repo.openShrinkCount(customerId, month),
+    ]);
+    const rateOf = (tier: string | null): string => {
+      const name = tier !== null && isTierName(tier) ? tier : isTierName(currentTier) ? currentTier : "free";
+      if (!billing.tiers[name].priced) return "0";
+      return name === "enterprise" && negotiatedRate ? negotiatedRate : billing.sparkRateUsd;
+    };
+    const credits = entries.filter((e) => e.kind !== "cancel" && e.status !== "failed");
+    const totals = correctionTotals(
+      [...billedByTier].map(([tier, sparks]) => ({ sparks, rateUsd: rateOf(tier) })),
+      credits.map((e) => BigInt(e.cents)),
+    );
+    const billedSparks = [...billedByTier.values()].reduce((a, b) => a + b, 0n);
+    const creditedSparks = credits.reduce((a, e) => a + BigInt(e.sparks), 0n);
+    const cancelledSparks = entries
+      .filter((e) => e.kind === "cancel" && e.status === "done")
+      .reduce((a, e) => a + BigInt(e.sparks), 0n);
+    return {
+      billed_sparks: billedSparks.toString(),
+      credited_sparks: creditedSparks.toString(),
+      cancelled_sparks: cancelledSparks.toString(),
+      net_sparks: (billedSparks - creditedSparks).toString(),
+      usd: {
+        billed: formatCents(totals.billedCents),
+        credited: formatCents(totals.creditedCents),
+        net: formatCents(totals.netCents),
+      },
+      pending,
+      entries: entries.map((e) => ({
+        category: e.usageCategory,
+        kind: e.kind,
+        status: e.status,
+        sparks: e.sparks,
+        usd: formatCents(BigInt(e.cents)),
+        tier: e.tier,
+        trace_ids: e.traceIds,
+        stripe_object_id: e.stripeObjectId,
+        stripe_invoice_id: e.stripeInvoiceId,
+      })),
     };
   }
 

@@ -27,6 +27,12 @@ export function formatReport(r: UsageReport): string {
     `  ${pad("TOTAL", 18)} ${pad("", 16)} ${pad("", 12)} ${pad(r.total_sparks, 18, true)} ${pad(r.total_sent_sparks, 12, true)}`,
     `  USD gross ${r.usd.display.gross}  discount ${r.usd.display.discount}  net ${r.usd.display.net}  (rate ${r.usd.rate}/Spark)`,
     `  quota ${r.quota.used} used of ${r.quota.limit ?? "unlimited"}   not billed: ${r.not_billed.quarantined} quarantined, ${r.not_billed.unbillable} unbillable`,
+    // Only when something was given back: billed (what Stripe's meters bill), credited, net.
+    ...(r.corrections.entries.length > 0 || r.corrections.pending > 0
+      ? [
+          `  Stripe billed ${r.corrections.usd.billed}  credited ${r.corrections.usd.credited}  net ${r.corrections.usd.net}  (${r.corrections.cancelled_sparks} Sparks cancelled, ${r.corrections.credited_sparks} credited, ${r.corrections.pending} correction(s) pending)`,
+        ]
+      : []),
   ].join("\n");
 }
 

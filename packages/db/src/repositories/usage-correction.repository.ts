@@ -294,6 +294,34 @@ export class UsageCorrectionRepository {
     );
   }
 
+  /**
+   * Whole Sparks Stripe bills a customer-month per tier: the values of its sent (not
+   * cancelled) events, each under its items' tier (an event never spans two price segments).
+   */
+  async billedSparksOfMonth(customerId: string, month: string): Promise<Map<string | null, bigint>> {
+    const rows = await executeRows<{ tier: unknown; sparks: unknown }>(
+      this.db,
+      sql`select (select u.tier from usage_items u where u.meter_event_id = m.id limit 1) as tier,
+                 coalesce(sum(m.value), 0)::text as sparks
+          from meter_events m
+          where m.customer_id = ${customerId} and m.month = ${month} and m.status = 'sent'
+          group by 1`,
+    );
+    return new Map(rows.map((r) => [toNullableString(r.tier), BigInt(String(r.sparks))]));
+  }
+
+  /** Shrinks of a customer-month not yet given back (a push job will). */
+  async openShrinkCount(customerId: string, month: string): Promise<number> {
+    const rows = await executeRows<{ n: unknown }>(
+      this.db,
+      sql`select (select count(*) from usage_items where customer_id = ${customerId} and month = ${month}
+                    and status = 'discrepancy' and corrected_at is null)
+               + (select count(*) from usage_corrections where customer_id = ${customerId}
+                    and month = ${month} and status = 'pending') as n`,
+    );
+    return toNumber(rows[0]?.n ?? 0);
+  }
+
   /** Every correction of a customer-month (all categories), oldest first. */
   async ofMonth(customerId: string, month: string): Promise<MonthCorrection[]> {
     const rows = await executeRows<Record<string, unknown>>(
