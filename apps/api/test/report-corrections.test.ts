@@ -69,7 +69,13 @@ describe("GET /usage/report corrections", () => {
     });
     expect(r.corrections.entries).toEqual([
       expect.objectContaining({ kind: "cancel", sparks: 1000, usd: "0.00", trace_ids: ["t-soon"] }),
-      expect.objectContaining({ kind: "invoice_credit", sparks: 1000, usd: "1.00", trace_ids: ["t-late"], stripe_object_id: "ii_123" }),
+      expect.objectContaining({
+        kind: "invoice_credit",
+        sparks: 1000,
+        usd: "1.00",
+        trace_ids: ["t-late"],
+        stripe_object_id: "ii_123",
+      }),
     ]);
     // The ledger's exact total agrees: 2 × 200 Sparks remain, $0.40 at $0.001.
     expect(r.total_sparks).toBe("400");
@@ -77,7 +83,9 @@ describe("GET /usage/report corrections", () => {
   });
 
   it("counts a shrink not yet given back as pending", async () => {
-    await sql(`update usage_items set corrected_at = null where trace_id = 't-late' and status = 'discrepancy'`);
+    await sql(
+      `update usage_items set corrected_at = null where trace_id = 't-late' and status = 'discrepancy'`,
+    );
     const token = await h.auth0.mintToken({ sub: "auth0|corr" });
     const res = await h.app.inject({
       method: "GET",

@@ -5,10 +5,10 @@ import { langfuseRequests, stripeRequests } from "@sparks/observability";
 import { RedisRateLimiter } from "@sparks/queues";
 import {
   createStripeClient,
-  StripeCorrectionService,
   MeterEventSender,
   MeterEventStreamSender,
   type StripeCallAudit,
+  StripeCorrectionService,
 } from "@sparks/stripe";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";

@@ -1,4 +1,4 @@
-import { correctionTotals, type TierName, TIER_NAMES } from "@sparks/core";
+import { correctionTotals, TIER_NAMES, type TierName } from "@sparks/core";
 import {
   CustomerRepository,
   customers,
@@ -62,10 +62,9 @@ async function changeTier(c: Customer, tier: TierName): Promise<void> {
 }
 
 function trace(id: string, ref: string, atMs: number, tokens: number): void {
-  h.langfuse.store.addTrace(
-    { id, timestamp: new Date(atMs), userId: ref, metadata: { customer_id: ref } },
-    [generation(id, ref, atMs, tokens)],
-  );
+  h.langfuse.store.addTrace({ id, timestamp: new Date(atMs), userId: ref, metadata: { customer_id: ref } }, [
+    generation(id, ref, atMs, tokens),
+  ]);
 }
 
 function generation(id: string, ref: string, atMs: number, tokens: number) {
@@ -108,12 +107,18 @@ async function openCorrections(): Promise<number> {
 async function ledgerCents(c: Customer): Promise<{ billed: number; credited: number; net: number }> {
   const repo = new UsageCorrectionRepository(h.deps.database.db);
   const billed = await repo.billedSparksOfMonth(c.id, "2026-11");
-  const credits = (await repo.ofMonth(c.id, "2026-11")).filter((x) => x.kind !== "cancel" && x.status === "done");
+  const credits = (await repo.ofMonth(c.id, "2026-11")).filter(
+    (x) => x.kind !== "cancel" && x.status === "done",
+  );
   const totals = correctionTotals(
     [...billed].map(([tier, sparks]) => ({ sparks, rateUsd: tier === "free" ? "0" : "0.001" })),
     credits.map((x) => BigInt(x.cents)),
   );
-  return { billed: Number(totals.billedCents), credited: Number(totals.creditedCents), net: Number(totals.netCents) };
+  return {
+    billed: Number(totals.billedCents),
+    credited: Number(totals.creditedCents),
+    net: Number(totals.netCents),
+  };
 }
 
 /** The customer's November invoice once finalized, and what credit notes took off it. */
@@ -128,7 +133,13 @@ async function novemberInvoice(c: Customer): Promise<{ invoice: Stripe.Invoice; 
 }
 
 async function events(c: Customer) {
-  return executeRows<{ identifier: string; value: string; status: string; event_timestamp: Date; items: string }>(
+  return executeRows<{
+    identifier: string;
+    value: string;
+    status: string;
+    event_timestamp: Date;
+    items: string;
+  }>(
     h.deps.database.db,
     `select m.identifier, m.value::text as value, m.status, m.event_timestamp,
             (select count(*) from usage_items u where u.meter_event_id = m.id)::text as items
@@ -194,7 +205,9 @@ describe("a quantity that shrinks after it was sent", () => {
     trace("late-1", "cust_shrink_late", at("2026-11-18T10:00:00Z"), 12_000);
     await sync(at("2026-11-18T00:00:00Z"));
     const c = cust.shrinkSoon as Customer;
-    expect((await events(c)).map((e) => [e.identifier, Number(e.value)])).toEqual([["ai_tokens-soon-1", 1_200]]);
+    expect((await events(c)).map((e) => [e.identifier, Number(e.value)])).toEqual([
+      ["ai_tokens-soon-1", 1_200],
+    ]);
 
     clock = at("2026-11-18T14:00:00Z");
     h.langfuse.store.addObservations("soon-1", [
@@ -228,7 +241,13 @@ describe("a quantity that shrinks after it was sent", () => {
     expect((await events(c)).map((e) => [e.status, Number(e.value)])).toEqual([["sent", 1_200]]);
     const corrections = await new UsageCorrectionRepository(h.deps.database.db).ofMonth(c.id, "2026-11");
     expect(corrections).toEqual([
-      expect.objectContaining({ kind: "invoice_credit", status: "done", sparks: 1_000, cents: 100, traceIds: ["late-1"] }),
+      expect.objectContaining({
+        kind: "invoice_credit",
+        status: "done",
+        sparks: 1_000,
+        cents: 100,
+        traceIds: ["late-1"],
+      }),
     ]);
     const items = await h.stripe.invoiceItems.list({ customer: c.stripeId, pending: true });
     expect(items.data.map((i) => i.amount)).toEqual([-100]);

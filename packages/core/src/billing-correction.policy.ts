@@ -86,9 +86,7 @@ export function planGiveBack(input: GiveBackInput): GiveBackStep[] {
   if (input.stage !== "finalized") {
     const now = input.now.getTime();
     const cancellable = input.candidates
-      .filter(
-        (c) => c.value > 0n && c.receivedAt !== null && now - c.receivedAt.getTime() < CANCEL_WINDOW_MS,
-      )
+      .filter((c) => c.value > 0n && c.receivedAt !== null && now - c.receivedAt.getTime() < CANCEL_WINDOW_MS)
       .sort(
         (a, b) =>
           (b.receivedAt as Date).getTime() - (a.receivedAt as Date).getTime() ||
@@ -96,7 +94,7 @@ export function planGiveBack(input: GiveBackInput): GiveBackStep[] {
       );
     for (const c of cancellable) {
       if (remaining === 0n) break;
-      const take = c.value < remaining ? c.value : remaining;
+      const take = minBigint(c.value, remaining);
       steps.push({ kind: "cancel", identifier: c.identifier, sparks: take, resendValue: c.value - take });
       remaining -= take;
     }
@@ -109,6 +107,12 @@ export function planGiveBack(input: GiveBackInput): GiveBackStep[] {
     );
   }
   return steps;
+}
+
+/** `Math.min` takes no bigints. */
+function minBigint(a: bigint, b: bigint): bigint {
+  if (a < b) return a;
+  return b;
 }
 
 export interface SegmentCreditInput {
@@ -162,7 +166,10 @@ export interface CorrectionTotals {
  * The report's billed / credited / net: each billed line rounded to the cent as Stripe rounds
  * it (half-up), less the cents the corrections credited (invoice items and credit notes).
  */
-export function correctionTotals(lines: readonly BilledLine[], creditedCents: readonly bigint[]): CorrectionTotals {
+export function correctionTotals(
+  lines: readonly BilledLine[],
+  creditedCents: readonly bigint[],
+): CorrectionTotals {
   let billed = 0n;
   for (const l of lines) {
     if (l.sparks < 0n) throw new CoreError("invalid_argument", "billed Sparks must not be negative");

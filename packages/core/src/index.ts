@@ -1,4 +1,6 @@
 export { floorDiv, halfUpDiv, pow10 } from "./bigint.math";
+export { DEFAULT_BILLING_CONFIG } from "./billing-config.defaults";
+export type { BillingConfig, CategoryRate, DiscountStep, TierPolicy } from "./billing-config.types";
 export {
   type BilledLine,
   CANCEL_WINDOW_MS,
@@ -13,8 +15,6 @@ export {
   type SegmentCreditInput,
   splitIntoPriceRuns,
 } from "./billing-correction.policy";
-export { DEFAULT_BILLING_CONFIG } from "./billing-config.defaults";
-export type { BillingConfig, CategoryRate, DiscountStep, TierPolicy } from "./billing-config.types";
 export { CoreError, type CoreErrorCode } from "./core.error";
 export {
   addDecimal,

@@ -22,7 +22,10 @@ describe("splitIntoPriceRuns", () => {
 
   it("cuts at a tier change, the boundary instant belonging to the new price", () => {
     const runs = splitIntoPriceRuns(items, (i) => i.t, [at("2026-11-15T00:00:00Z")]);
-    expect(runs.map((r) => r.map((i) => i.id))).toEqual([[1, 2], [3, 4]]);
+    expect(runs.map((r) => r.map((i) => i.id))).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it("keeps one run without boundaries and cuts at a calendar month", () => {
@@ -79,7 +82,9 @@ describe("planGiveBack", () => {
   it("credits on the invoice once the event is past the cancel window", () => {
     const steps = planGiveBack({
       overSparks: 10n,
-      candidates: [{ identifier: "llm-t1", value: 12n, receivedAt: new Date(now.getTime() - CANCEL_WINDOW_MS) }],
+      candidates: [
+        { identifier: "llm-t1", value: 12n, receivedAt: new Date(now.getTime() - CANCEL_WINDOW_MS) },
+      ],
       stage: "draft",
       now,
     });
@@ -119,12 +124,18 @@ describe("planGiveBack", () => {
     fc.assert(
       fc.property(
         fc.bigInt({ min: 0n, max: 10_000n }),
-        fc.array(fc.record({ value: fc.bigInt({ min: 0n, max: 500n }), hours: fc.integer({ min: 0, max: 48 }) })),
+        fc.array(
+          fc.record({ value: fc.bigInt({ min: 0n, max: 500n }), hours: fc.integer({ min: 0, max: 48 }) }),
+        ),
         fc.constantFrom("open_period" as const, "draft" as const, "finalized" as const),
         (over, cands, stage) => {
           const steps = planGiveBack({
             overSparks: over,
-            candidates: cands.map((c, i) => ({ identifier: `e${i}`, value: c.value, receivedAt: hoursAgo(c.hours) })),
+            candidates: cands.map((c, i) => ({
+              identifier: `e${i}`,
+              value: c.value,
+              receivedAt: hoursAgo(c.hours),
+            })),
             stage,
             now,
           });
@@ -147,18 +158,42 @@ describe("creditCents", () => {
   it("credits the difference of the rounded lines", () => {
     // 12,000 Sparks at $0.0001 billed $1.20; 10,000 back leaves $0.20 → credit $1.00.
     expect(
-      creditCents({ billedSparks: 12_000n, creditedSparks: 0n, creditedCents: 0n, sparks: 10_000n, rateUsd: "0.0001" }),
+      creditCents({
+        billedSparks: 12_000n,
+        creditedSparks: 0n,
+        creditedCents: 0n,
+        sparks: 10_000n,
+        rateUsd: "0.0001",
+      }),
     ).toBe(100n);
     // 15 Sparks at $0.001 = 1.5¢ → 2¢ billed; 10 back leaves 0.5¢ → 1¢: credit 1¢, not round(1.0¢)=1¢…
     // …and 5 more back leaves 0¢: the second credit is 1¢, so the total credited is the whole 2¢.
-    const first = creditCents({ billedSparks: 15n, creditedSparks: 0n, creditedCents: 0n, sparks: 10n, rateUsd: "0.001" });
-    const second = creditCents({ billedSparks: 15n, creditedSparks: 10n, creditedCents: first, sparks: 5n, rateUsd: "0.001" });
+    const first = creditCents({
+      billedSparks: 15n,
+      creditedSparks: 0n,
+      creditedCents: 0n,
+      sparks: 10n,
+      rateUsd: "0.001",
+    });
+    const second = creditCents({
+      billedSparks: 15n,
+      creditedSparks: 10n,
+      creditedCents: first,
+      sparks: 5n,
+      rateUsd: "0.001",
+    });
     expect([first, second]).toEqual([1n, 1n]);
   });
 
   it("credits nothing on an unpriced (free) line", () => {
     expect(
-      creditCents({ billedSparks: 3_000n, creditedSparks: 0n, creditedCents: 0n, sparks: 3_000n, rateUsd: "0" }),
+      creditCents({
+        billedSparks: 3_000n,
+        creditedSparks: 0n,
+        creditedCents: 0n,
+        sparks: 3_000n,
+        rateUsd: "0",
+      }),
     ).toBe(0n);
   });
 
@@ -173,7 +208,13 @@ describe("creditCents", () => {
           let cents = 0n;
           for (const take of takes) {
             if (credited + take > billed) break;
-            cents += creditCents({ billedSparks: billed, creditedSparks: credited, creditedCents: cents, sparks: take, rateUsd: rate });
+            cents += creditCents({
+              billedSparks: billed,
+              creditedSparks: credited,
+              creditedCents: cents,
+              sparks: take,
+              rateUsd: rate,
+            });
             credited += take;
           }
           const line = (s: bigint) =>

@@ -60,7 +60,11 @@ export class StripeCorrectionService {
    * Where usage at `at` stands: the customer's (non-void) invoice whose period covers it, draft
    * or finalized, or none yet (its period is still open).
    */
-  async invoiceStageAt(stripeCustomerId: string, subscriptionId: string | null, at: Date): Promise<InvoiceStageOf> {
+  async invoiceStageAt(
+    stripeCustomerId: string,
+    subscriptionId: string | null,
+    at: Date,
+  ): Promise<InvoiceStageOf> {
     const t = Math.floor(at.getTime() / 1000);
     return stripeCall("invoices.list", async () => {
       for await (const invoice of this.stripe.invoices.list({ customer: stripeCustomerId, limit: 100 })) {
@@ -116,7 +120,9 @@ export class StripeCorrectionService {
       return null;
     });
     if (existing !== null) return existing;
-    const invoice = await stripeCall("invoices.retrieve", () => this.stripe.invoices.retrieve(input.invoiceId));
+    const invoice = await stripeCall("invoices.retrieve", () =>
+      this.stripe.invoices.retrieve(input.invoiceId),
+    );
     const remaining = BigInt(invoice.amount_remaining ?? 0);
     const postPayment = input.cents > remaining ? input.cents - remaining : 0n;
     const params: Stripe.CreditNoteCreateParams = {

@@ -1,4 +1,13 @@
 export {
+  CORRECTION_METADATA_KEY,
+  type CreditInput,
+  type CreditNoteInput,
+  type InvoiceStageName,
+  type InvoiceStageOf,
+  METER_EVENT_ADJUSTMENT_OPERATION,
+  StripeCorrectionService,
+} from "./correction.service";
+export {
   AUTH0_USER_METADATA_KEY,
   type FindOrCreateCustomerInput,
   idempotencyKey,
@@ -76,12 +85,3 @@ export {
   type WebhookRejection,
   WebhookVerificationError,
 } from "./webhook.verifier";
-export {
-  CORRECTION_METADATA_KEY,
-  type CreditInput,
-  type CreditNoteInput,
-  type InvoiceStageName,
-  type InvoiceStageOf,
-  METER_EVENT_ADJUSTMENT_OPERATION,
-  StripeCorrectionService,
-} from "./correction.service";

@@ -72,7 +72,11 @@ async function decide(
   const stage: InvoiceStageOf =
     customer.stripeCustomerId === null
       ? { stage: "open_period", invoiceId: null }
-      : await corrections.invoiceStageAt(customer.stripeCustomerId, customer.stripeSubscriptionId, first.occurredAt);
+      : await corrections.invoiceStageAt(
+          customer.stripeCustomerId,
+          customer.stripeSubscriptionId,
+          first.occurredAt,
+        );
   const now = clock(deps);
   return db.transaction(async (tx) => {
     const repo = new UsageCorrectionRepository(tx);
@@ -88,7 +92,11 @@ async function decide(
     const events = await repo.sentEventsOfTraces(group, traceIds);
     const steps = planGiveBack({
       overSparks: over,
-      candidates: events.map((e) => ({ identifier: e.identifier, value: BigInt(e.value), receivedAt: e.sentAt })),
+      candidates: events.map((e) => ({
+        identifier: e.identifier,
+        value: BigInt(e.value),
+        receivedAt: e.sentAt,
+      })),
       stage: stage.stage,
       now,
     });

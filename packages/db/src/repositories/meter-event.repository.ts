@@ -108,7 +108,10 @@ export class MeterEventRepository {
   }
 
   async findById(id: number): Promise<StoredMeterEvent | null> {
-    const rows = await executeRows<Record<string, unknown>>(this.db, sql`select * from meter_events where id = ${id}`);
+    const rows = await executeRows<Record<string, unknown>>(
+      this.db,
+      sql`select * from meter_events where id = ${id}`,
+    );
     return rows[0] === undefined ? null : toStored(rows[0]);
   }
 

@@ -310,6 +310,21 @@ export class UsageCorrectionRepository {
     return new Map(rows.map((r) => [toNullableString(r.tier), BigInt(String(r.sparks))]));
   }
 
+  /**
+   * Cents credited on the month's invoice itself by negative invoice items (done, not failed):
+   * what the month close must take off the ledger's expected draft total. Credit notes come
+   * after finalization and are not on the draft.
+   */
+  async invoiceCreditCentsOfMonth(customerId: string, month: string): Promise<bigint> {
+    const rows = await executeRows<{ cents: unknown }>(
+      this.db,
+      sql`select coalesce(sum(cents), 0)::text as cents from usage_corrections
+          where customer_id = ${customerId} and month = ${month} and kind = 'invoice_credit'
+            and status = 'done'`,
+    );
+    return BigInt(String(rows[0]?.cents ?? "0"));
+  }
+
   /** Shrinks of a customer-month not yet given back (a push job will). */
   async openShrinkCount(customerId: string, month: string): Promise<number> {
     const rows = await executeRows<{ n: unknown }>(
