@@ -67,7 +67,15 @@ export class StripeCorrectionService {
   ): Promise<InvoiceStageOf> {
     const t = Math.floor(at.getTime() / 1000);
     return stripeCall("invoices.list", async () => {
-      for await (const invoice of this.stripe.invoices.list({ customer: stripeCustomerId, limit: 100 })) {
+      // The invoice of the period covering `at` is cut at that period's end, after `at`: older
+      // invoices need not be paged through.
+      const params: Stripe.InvoiceListParams = {
+        customer: stripeCustomerId,
+        created: { gte: t },
+        limit: 100,
+      };
+      if (subscriptionId !== null) params.subscription = subscriptionId;
+      for await (const invoice of this.stripe.invoices.list(params)) {
         if (invoice.status === "void") continue;
         const sub = invoice.parent?.subscription_details?.subscription;
         const subId = typeof sub === "string" ? sub : (sub?.id ?? null);
