@@ -27,6 +27,7 @@ const TABLES = [
   "sync_runs",
   "sync_windows",
   "tier_history",
+  "usage_corrections",
   "usage_items",
   "webhook_events",
 ];
