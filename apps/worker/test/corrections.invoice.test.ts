@@ -34,7 +34,11 @@ interface Customer {
 }
 const cust: Record<string, Customer> = {};
 
-async function addCustomer(ref: string, tier: TierName): Promise<Customer> {
+async function addCustomer(
+  ref: string,
+  tier: TierName,
+  mode: "flexible" | "classic" = "flexible",
+): Promise<Customer> {
   const sc = await h.stripe.customers.create({ email: `${ref}@example.com` });
   await h.deps.database.db.insert(customers).values({ id: ref, stripeCustomerId: sc.id, tier });
   await new TierHistoryRepository(h.deps.database.db).changeTier(ref, tier, new Date(clock), "signup");
@@ -43,7 +47,7 @@ async function addCustomer(ref: string, tier: TierName): Promise<Customer> {
   const sub = await h.stripe.subscriptions.create({
     customer: sc.id,
     items: prices.prices.map((p) => ({ price: p.priceId })),
-    billing_mode: { type: "flexible" },
+    billing_mode: { type: mode },
     billing_cycle_anchor_config: { day_of_month: 1, hour: 0, minute: 0, second: 0 },
   });
   await h.deps.database.db
@@ -158,6 +162,8 @@ beforeAll(async () => {
   });
   subs = new StripeSubscriptionService(h.stripe, "sparks");
   cust.up = await addCustomer("cust_up", "free");
+  // Created classic (before Sparks set flexible): the tier change migrates it first.
+  cust.classic = await addCustomer("cust_classic", "standard", "classic");
   cust.down = await addCustomer("cust_down", "standard");
   cust.shrinkSoon = await addCustomer("cust_shrink_soon", "standard");
   cust.shrinkLate = await addCustomer("cust_shrink_late", "standard");
@@ -172,14 +178,18 @@ describe("a tier change mid-month with a backlog large enough to aggregate", () 
   it("aggregates per price segment, each stamped inside its own segment, keeping every trace", async () => {
     clock = at("2026-11-15T00:00:00Z");
     await changeTier(cust.up as Customer, "standard"); // free until Nov 15, then standard
+    await changeTier(cust.classic as Customer, "free"); // classic would drop the standard usage
+    expect(
+      (await h.stripe.subscriptions.retrieve((cust.classic as Customer).subscriptionId)).billing_mode.type,
+    ).toBe("flexible");
     await changeTier(cust.down as Customer, "free"); // standard until Nov 15, then free
-    for (const ref of ["cust_up", "cust_down"]) {
+    for (const ref of ["cust_up", "cust_down", "cust_classic"]) {
       for (let i = 0; i < 30; i++) trace(`${ref}-a${i}`, ref, at("2026-11-10T10:00:00Z") + i * MIN, 1_000);
       for (let i = 0; i < 10; i++) trace(`${ref}-b${i}`, ref, at("2026-11-16T10:00:00Z") + i * MIN, 1_000);
     }
     clock = at("2026-11-17T00:00:00Z");
     await sync(at("2026-11-09T00:00:00Z"));
-    for (const c of [cust.up, cust.down] as Customer[]) {
+    for (const c of [cust.up, cust.down, cust.classic] as Customer[]) {
       const evs = await events(c);
       expect(evs.map((e) => [Number(e.value), Number(e.items), e.identifier.startsWith("agg-")])).toEqual([
         [3_000, 30, true],
@@ -279,6 +289,7 @@ describe("the finalized November invoices", () => {
   // Independent of the pipeline: the traces priced by hand (tokens / 10 Sparks, 0.1¢ a Spark).
   const expected: Record<string, number> = {
     cust_up: 1_000 * RATE_CENTS_PER_SPARK, // 3,000 free + 1,000 standard
+    cust_classic: 3_000 * RATE_CENTS_PER_SPARK,
     cust_down: 3_000 * RATE_CENTS_PER_SPARK, // 3,000 standard + 1,000 free
     cust_shrink_soon: 200 * RATE_CENTS_PER_SPARK,
     cust_shrink_late: 200 * RATE_CENTS_PER_SPARK,

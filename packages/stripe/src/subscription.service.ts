@@ -148,12 +148,24 @@ export class StripeSubscriptionService {
   /**
    * Swaps every item to the target tier's price on the same meter (adding an item for a meter
    * the subscription lacks), with proration requested. Items on other meters are left alone.
+   * A classic subscription is migrated to flexible first.
    */
   async swapTier(
     subscription: SubscriptionSummary,
     target: TierPrices,
     idempotencyKey: string,
   ): Promise<SubscriptionSummary> {
+    if (subscription.billingMode !== "flexible") {
+      // A classic subscription (created before Sparks set flexible, or by hand) drops usage
+      // recorded before a mid-period swap: migrate it first, so each segment bills its own.
+      await stripeCall("subscriptions.migrate", () =>
+        this.stripe.subscriptions.migrate(
+          subscription.id,
+          { billing_mode: { type: "flexible" } },
+          { idempotencyKey: `${idempotencyKey}-flexible` },
+        ),
+      );
+    }
     const items: Stripe.SubscriptionUpdateParams.Item[] = [];
     for (const price of target.prices) {
       const item = subscription.items.find(

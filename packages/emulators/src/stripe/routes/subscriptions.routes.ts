@@ -310,6 +310,25 @@ export function registerSubscriptionRoutes(router: StripeRouter): void {
     return store.subscription(pathParams[0] as string);
   });
 
+  // Stripe: classic → flexible only (a flexible subscription cannot go back). Price changes
+  // recorded from then on bill each price segment's own usage.
+  router.add("POST", "/v1/subscriptions/:id/migrate", ({ params, pathParams, store }) => {
+    checkParams(params, { ...COMMON, billing_mode: { type: "s", flexible: { proration_discounts: "s" } } });
+    const sub = store.subscription(pathParams[0] as string);
+    const mode = optObj(params, "billing_mode");
+    if (mode === undefined) throw StripeApiError.missing("billing_mode");
+    const type = optEnum(mode, "type", ["flexible"] as const, "billing_mode[type]");
+    if (type === undefined) throw StripeApiError.missing("billing_mode[type]");
+    if (sub.billing_mode.type !== "flexible") {
+      sub.billing_mode = {
+        type: "flexible",
+        flexible: { proration_discounts: "itemized" },
+        updated_at: store.nowSec(),
+      };
+    }
+    return sub;
+  });
+
   router.add("POST", "/v1/subscriptions/:id", ({ params, pathParams, store }) => {
     checkParams(params, {
       ...SHARED,
