@@ -1,70 +1,53 @@
+export { type CreateWorkersOptions, createWorkers, type WorkerRuntime } from "./create-workers";
+export { createPipelineAdapters, type PipelineAdapterOptions } from "./pipeline-adapters.factory";
 export {
-	type CreateWorkersOptions,
-	createWorkers,
-	type WorkerRuntime,
-} from "./create-workers";
-export {
-	createPipelineAdapters,
-	type PipelineAdapterOptions,
-} from "./pipeline-adapters.factory";
-export {
-	type ProcessorDefinition,
-	type ProcessorRegistry,
-	processors,
+  type ProcessorDefinition,
+  type ProcessorRegistry,
+  processors,
 } from "./processors/processor-registry";
 export { upsertSchedulers } from "./schedulers";
+export { type RunningWorker, type StartWorkerOptions, startWorker } from "./start-worker";
 export {
-	type RunningWorker,
-	type StartWorkerOptions,
-	startWorker,
-} from "./start-worker";
-export {
-	type CloseMonthOptions,
-	type CloseMonthResult,
-	closeMonth,
-	enqueueDueMonthCloses,
-	finalSyncId,
-	MONTH_CLOSE_CHECK,
+  type CloseMonthOptions,
+  type CloseMonthResult,
+  closeMonth,
+  enqueueDueMonthCloses,
+  finalSyncId,
+  MONTH_CLOSE_CHECK,
 } from "./use-cases/close-month.use-case";
 export { errorIdOf } from "./use-cases/error-id";
 export {
-	type ErrorView,
-	listErrors,
-	parseErrorId,
-	type RetryOutcome,
-	retryErrors,
+  type ErrorView,
+  listErrors,
+  parseErrorId,
+  type RetryOutcome,
+  retryErrors,
 } from "./use-cases/errors.use-case";
+export { type PushResult, pushMeterEvents } from "./use-cases/push-meter-events.use-case";
 export {
-	type PushResult,
-	pushMeterEvents,
-} from "./use-cases/push-meter-events.use-case";
-export {
-	DEFAULT_DRIFT_THRESHOLD_SPARKS,
-	DEFAULT_MARGIN_FLOOR_PERCENT,
-	DEFAULT_SETTLE_MS,
-	type MarginRow,
-	type ReconcileDeps,
-	type ReconcileOptions,
-	type ReconcileReport,
-	type ReconcileRow,
-	type RepairAction,
-	reconcile,
-	reconcileSourcesFrom,
+  DEFAULT_DRIFT_THRESHOLD_SPARKS,
+  DEFAULT_MARGIN_FLOOR_PERCENT,
+  DEFAULT_SETTLE_MS,
+  type MarginRow,
+  type ReconcileDeps,
+  type ReconcileOptions,
+  type ReconcileReport,
+  type ReconcileRow,
+  type RepairAction,
+  reconcile,
+  reconcileSourcesFrom,
 } from "./use-cases/reconcile.use-case";
 export {
-	type RequestedSync,
-	requestSync,
-	type SyncRequestInput,
+  type RequestedSync,
+  requestSync,
+  type SyncRequestInput,
 } from "./use-cases/request-sync.use-case";
+export { pruneRetention, type RetentionResult } from "./use-cases/retention.use-case";
 export {
-	pruneRetention,
-	type RetentionResult,
-} from "./use-cases/retention.use-case";
-export {
-	resolveWindow,
-	runSync,
-	type SyncRequest,
-	type SyncResult,
-	sweep,
+  resolveWindow,
+  runSync,
+  type SyncRequest,
+  type SyncResult,
+  sweep,
 } from "./use-cases/run-sync.use-case";
 export type { PipelineOptions, StripePorts, WorkerDeps } from "./worker-deps";

@@ -9,7 +9,7 @@ import type { WorkerDeps } from "./worker-deps";
  * finalization grace period — instead of up to an hour later.
  */
 export function monthCloseCheckMinute(lagSeconds: number): number {
-	return Math.min(59, Math.ceil(lagSeconds / 60) + 1);
+  return Math.min(59, Math.ceil(lagSeconds / 60) + 1);
 }
 
 /**
@@ -17,44 +17,35 @@ export function monthCloseCheckMinute(lagSeconds: number): number {
  * every worker process may call it at start-up; the pattern comes from SYNC_SCHEDULE.
  */
 export async function upsertSchedulers(deps: WorkerDeps): Promise<void> {
-	await deps.queues
-		.queue("syncUsage")
-		.upsertJobScheduler(
-			"sync-usage-schedule",
-			{ pattern: deps.config.syncSchedule, tz: "UTC" },
-			{
-				name: "syncUsage",
-				data: { syncId: "scheduled", customerId: null, trigger: "schedule" },
-			},
-		);
-	// The `month` of the two scheduled jobs below only satisfies the payload schema: the check
-	// works out which months are due, the daily reconcile takes the current and previous month.
-	const placeholderMonth = monthOf(new Date());
-	await deps.queues
-		.queue("monthClose")
-		.upsertJobScheduler(
-			"month-close-check",
-			{
-				pattern: `${monthCloseCheckMinute(deps.config.langfuse.lagSeconds)} * * * *`,
-				tz: "UTC",
-			},
-			{ name: MONTH_CLOSE_CHECK, data: { month: placeholderMonth } },
-		);
-	await deps.queues
-		.queue("reconcile")
-		.upsertJobScheduler(
-			"reconcile-daily",
-			{ pattern: "30 4 * * *", tz: "UTC" },
-			{
-				name: RECONCILE_DAILY,
-				data: { month: placeholderMonth, repair: true },
-			},
-		);
-	await deps.queues
-		.queue("retention")
-		.upsertJobScheduler(
-			"retention-daily",
-			{ pattern: "30 3 * * *", tz: "UTC" },
-			{ name: "retention", data: {} },
-		);
+  await deps.queues
+    .queue("syncUsage")
+    .upsertJobScheduler(
+      "sync-usage-schedule",
+      { pattern: deps.config.syncSchedule, tz: "UTC" },
+      { name: "syncUsage", data: { syncId: "scheduled", customerId: null, trigger: "schedule" } },
+    );
+  // The `month` of the two scheduled jobs below only satisfies the payload schema: the check
+  // works out which months are due, the daily reconcile takes the current and previous month.
+  const placeholderMonth = monthOf(new Date());
+  await deps.queues
+    .queue("monthClose")
+    .upsertJobScheduler(
+      "month-close-check",
+      { pattern: `${monthCloseCheckMinute(deps.config.langfuse.lagSeconds)} * * * *`, tz: "UTC" },
+      { name: MONTH_CLOSE_CHECK, data: { month: placeholderMonth } },
+    );
+  await deps.queues
+    .queue("reconcile")
+    .upsertJobScheduler(
+      "reconcile-daily",
+      { pattern: "30 4 * * *", tz: "UTC" },
+      { name: RECONCILE_DAILY, data: { month: placeholderMonth, repair: true } },
+    );
+  await deps.queues
+    .queue("retention")
+    .upsertJobScheduler(
+      "retention-daily",
+      { pattern: "30 3 * * *", tz: "UTC" },
+      { name: "retention", data: {} },
+    );
 }

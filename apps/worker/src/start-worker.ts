@@ -10,66 +10,61 @@ import { upsertSchedulers } from "./schedulers";
 import type { WorkerDeps } from "./worker-deps";
 
 export interface StartWorkerOptions {
-	config: AppConfig;
-	database: Database;
-	redisUrl: string;
-	logger: Logger;
-	/** Extra deps (adapters) the composition root built; merged over the defaults. */
-	extend?: (deps: WorkerDeps) => WorkerDeps | Promise<WorkerDeps>;
-	schedulers?: boolean;
-	/**
-	 * Publish this process's pipeline counters to Redis for the API's `/metrics` (set when the
-	 * worker runs apart from the API; in one process they already share a registry).
-	 */
-	publishMetrics?: boolean;
+  config: AppConfig;
+  database: Database;
+  redisUrl: string;
+  logger: Logger;
+  /** Extra deps (adapters) the composition root built; merged over the defaults. */
+  extend?: (deps: WorkerDeps) => WorkerDeps | Promise<WorkerDeps>;
+  schedulers?: boolean;
+  /**
+   * Publish this process's pipeline counters to Redis for the API's `/metrics` (set when the
+   * worker runs apart from the API; in one process they already share a registry).
+   */
+  publishMetrics?: boolean;
 }
 
 export interface RunningWorker {
-	deps: WorkerDeps;
-	runtime: WorkerRuntime;
-	close(): Promise<void>;
+  deps: WorkerDeps;
+  runtime: WorkerRuntime;
+  close(): Promise<void>;
 }
 
 /** Builds the worker side: connections, queues, processors and job schedulers. */
-export async function startWorker(
-	opts: StartWorkerOptions,
-): Promise<RunningWorker> {
-	const connection = createRedisConnection(opts.redisUrl, "worker");
-	const queues = new QueueService({ connection });
-	const logger = opts.logger.child({ component: "worker" });
-	let deps: WorkerDeps = {
-		config: opts.config,
-		database: opts.database,
-		connection,
-		queues,
-		logger,
-		...createPipelineAdapters({
-			config: opts.config,
-			database: opts.database,
-			connection,
-			prefix: queues.prefix,
-			logger,
-		}),
-	};
-	if (opts.extend) deps = await opts.extend(deps);
-	const runtime = createWorkers(deps);
-	if (opts.schedulers !== false) await upsertSchedulers(deps);
-	const stopPublishing = opts.publishMetrics
-		? startMetricsPublisher(connection, {
-				prefix: queues.prefix,
-				id: `worker-${hostname()}-${process.pid}`,
-			})
-		: async () => undefined;
-	deps.logger.info({ queues: [...runtime.workers.keys()] }, "workers started");
-	return {
-		deps,
-		runtime,
-		async close() {
-			await runtime.close();
-			await stopPublishing();
-			await closeAdvisoryLocks(opts.database);
-			await queues.close();
-			await connection.quit().catch(() => connection.disconnect());
-		},
-	};
+export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
+  const connection = createRedisConnection(opts.redisUrl, "worker");
+  const queues = new QueueService({ connection });
+  const logger = opts.logger.child({ component: "worker" });
+  let deps: WorkerDeps = {
+    config: opts.config,
+    database: opts.database,
+    connection,
+    queues,
+    logger,
+    ...createPipelineAdapters({
+      config: opts.config,
+      database: opts.database,
+      connection,
+      prefix: queues.prefix,
+      logger,
+    }),
+  };
+  if (opts.extend) deps = await opts.extend(deps);
+  const runtime = createWorkers(deps);
+  if (opts.schedulers !== false) await upsertSchedulers(deps);
+  const stopPublishing = opts.publishMetrics
+    ? startMetricsPublisher(connection, { prefix: queues.prefix, id: `worker-${hostname()}-${process.pid}` })
+    : async () => undefined;
+  deps.logger.info({ queues: [...runtime.workers.keys()] }, "workers started");
+  return {
+    deps,
+    runtime,
+    async close() {
+      await runtime.close();
+      await stopPublishing();
+      await closeAdvisoryLocks(opts.database);
+      await queues.close();
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
 }

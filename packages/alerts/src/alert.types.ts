@@ -2,18 +2,18 @@ import type { JobInput, JobPayload } from "@sparks/queues";
 
 /** Every alert Sparks raises. `alerts_suppressed` is the rate limiter's own summary. */
 export const ALERT_KINDS = [
-	"quota_80",
-	"quota_100",
-	"usage_spike",
-	"sync_failures",
-	"webhook_failure",
-	"payment_failed",
-	"reconciliation_drift",
-	"invoice_mismatch",
-	"invoice_hold",
-	"month_close_stuck",
-	"margin_below_floor",
-	"alerts_suppressed",
+  "quota_80",
+  "quota_100",
+  "usage_spike",
+  "sync_failures",
+  "webhook_failure",
+  "payment_failed",
+  "reconciliation_drift",
+  "invoice_mismatch",
+  "invoice_hold",
+  "month_close_stuck",
+  "margin_below_floor",
+  "alerts_suppressed",
 ] as const;
 
 export type AlertKind = (typeof ALERT_KINDS)[number];
@@ -31,5 +31,5 @@ export type Alert = JobPayload<"alerts">;
 export type DeliveryChannelName = "slack" | "email";
 
 export function isAlertKind(value: string): value is AlertKind {
-	return (ALERT_KINDS as readonly string[]).includes(value);
+  return (ALERT_KINDS as readonly string[]).includes(value);
 }

@@ -4,40 +4,34 @@ import type { Logger } from "pino";
 import { type AlertInput, type AlertKind, isAlertKind } from "./alert.types";
 
 export interface EnqueueAlertOptions {
-	/** Where a failed enqueue is reported (the caller carries on either way). */
-	logger?: Pick<Logger, "warn">;
-	/** BullMQ overrides (tests shorten the backoff; a summary is delayed). */
-	job?: JobsOptions;
-	/**
-	 * Give up after this long (default 5 s): BullMQ waits for a connection that is down instead
-	 * of failing, and a producer must not hang on an alert.
-	 */
-	timeoutMs?: number;
+  /** Where a failed enqueue is reported (the caller carries on either way). */
+  logger?: Pick<Logger, "warn">;
+  /** BullMQ overrides (tests shorten the backoff; a summary is delayed). */
+  job?: JobsOptions;
+  /**
+   * Give up after this long (default 5 s): BullMQ waits for a connection that is down instead
+   * of failing, and a producer must not hang on an alert.
+   */
+  timeoutMs?: number;
 }
 
 const DEFAULT_ENQUEUE_TIMEOUT_MS = 5_000;
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-	let timer: NodeJS.Timeout | undefined;
-	try {
-		return await Promise.race([
-			work,
-			new Promise<never>((_, reject) => {
-				timer = setTimeout(
-					() =>
-						reject(new Error(`alerts queue did not answer within ${ms} ms`)),
-					ms,
-				);
-			}),
-		]);
-	} finally {
-		clearTimeout(timer);
-	}
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`alerts queue did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-export type EnqueueResult =
-	| { queued: true; jobId: string | undefined }
-	| { queued: false; error: string };
+export type EnqueueResult = { queued: true; jobId: string | undefined } | { queued: false; error: string };
 
 /**
  * Producers only enqueue: delivery, dedupe and rate limits happen in the alerts worker. An
@@ -45,42 +39,33 @@ export type EnqueueResult =
  * thrown. A malformed alert (unknown kind, empty key) is a programming error and throws.
  */
 export async function enqueueAlert(
-	queues: QueueService,
-	alert: AlertInput,
-	options: EnqueueAlertOptions = {},
+  queues: QueueService,
+  alert: AlertInput,
+  options: EnqueueAlertOptions = {},
 ): Promise<EnqueueResult> {
-	if (!isAlertKind(alert.kind))
-		throw new TypeError(
-			`enqueueAlert: unknown alert kind ${String(alert.kind)}`,
-		);
-	const payload = queues.parse("alerts", alert);
-	try {
-		const adding = queues.add("alerts", payload, options.job);
-		// The add may still settle (or fail) after the timeout; nobody waits for it then.
-		adding.catch(() => undefined);
-		const job = await withTimeout(
-			adding,
-			options.timeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS,
-		);
-		return { queued: true, jobId: job.id };
-	} catch (e) {
-		const error = e instanceof Error ? e.message : String(e);
-		options.logger?.warn(
-			{ kind: alert.kind, dedupeKey: alert.dedupeKey, err: error },
-			"alert not enqueued",
-		);
-		return { queued: false, error };
-	}
+  if (!isAlertKind(alert.kind)) throw new TypeError(`enqueueAlert: unknown alert kind ${String(alert.kind)}`);
+  const payload = queues.parse("alerts", alert);
+  try {
+    const adding = queues.add("alerts", payload, options.job);
+    // The add may still settle (or fail) after the timeout; nobody waits for it then.
+    adding.catch(() => undefined);
+    const job = await withTimeout(adding, options.timeoutMs ?? DEFAULT_ENQUEUE_TIMEOUT_MS);
+    return { queued: true, jobId: job.id };
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    options.logger?.warn({ kind: alert.kind, dedupeKey: alert.dedupeKey, err: error }, "alert not enqueued");
+    return { queued: false, error };
+  }
 }
 
 /** Month `YYYY-MM` (UTC) of a date. */
 function monthOf(at: Date): string {
-	return at.toISOString().slice(0, 7);
+  return at.toISOString().slice(0, 7);
 }
 
 /** Hour `YYYY-MM-DDTHH` (UTC) of a date. */
 function hourOf(at: Date): string {
-	return at.toISOString().slice(0, 13);
+  return at.toISOString().slice(0, 13);
 }
 
 /**
@@ -88,52 +73,47 @@ function hourOf(at: Date): string {
  * never sent again.
  */
 export const alertKeys = {
-	/** Once per threshold per customer per month. */
-	quota: (pct: 80 | 100, customerId: string, month: string) =>
-		`quota:${pct}:${customerId}:${month}`,
-	/** At most once per customer per hour. */
-	usageSpike: (customerId: string, at: Date) =>
-		`spike:${customerId}:${hourOf(at)}`,
-	/** Once per failure streak: name it by its first failed run. */
-	syncFailures: (firstFailedRunId: string) =>
-		`sync-failures:${firstFailedRunId}`,
-	webhookFailure: (eventId: string) => `webhook:${eventId}`,
-	paymentFailed: (invoiceId: string) => `payment:${invoiceId}`,
-	reconciliationDrift: (month: string, customerId: string, day: Date) =>
-		`drift:${month}:${customerId}:${day.toISOString().slice(0, 10)}`,
-	invoiceMismatch: (invoiceId: string) => `invoice:${invoiceId}`,
-	marginBelowFloor: (customerId: string, month: string) =>
-		`margin:${customerId}:${month}`,
-	summary: (kind: AlertKind, windowStart: Date) =>
-		`suppressed:${kind}:${windowStart.toISOString()}`,
+  /** Once per threshold per customer per month. */
+  quota: (pct: 80 | 100, customerId: string, month: string) => `quota:${pct}:${customerId}:${month}`,
+  /** At most once per customer per hour. */
+  usageSpike: (customerId: string, at: Date) => `spike:${customerId}:${hourOf(at)}`,
+  /** Once per failure streak: name it by its first failed run. */
+  syncFailures: (firstFailedRunId: string) => `sync-failures:${firstFailedRunId}`,
+  webhookFailure: (eventId: string) => `webhook:${eventId}`,
+  paymentFailed: (invoiceId: string) => `payment:${invoiceId}`,
+  reconciliationDrift: (month: string, customerId: string, day: Date) =>
+    `drift:${month}:${customerId}:${day.toISOString().slice(0, 10)}`,
+  invoiceMismatch: (invoiceId: string) => `invoice:${invoiceId}`,
+  marginBelowFloor: (customerId: string, month: string) => `margin:${customerId}:${month}`,
+  summary: (kind: AlertKind, windowStart: Date) => `suppressed:${kind}:${windowStart.toISOString()}`,
 } as const;
 
 export interface QuotaAlertInput {
-	customerId: string;
-	threshold: 80 | 100;
-	/** Billing month `YYYY-MM`; default: the month of `at`. */
-	month?: string;
-	usedSparks: number | string;
-	limitSparks: number | string;
-	at?: Date;
+  customerId: string;
+  threshold: 80 | 100;
+  /** Billing month `YYYY-MM`; default: the month of `at`. */
+  month?: string;
+  usedSparks: number | string;
+  limitSparks: number | string;
+  at?: Date;
 }
 
 /** The free tier's 80% / 100% alert, keyed once per threshold per month. */
 export function quotaAlert(input: QuotaAlertInput): AlertInput {
-	const month = input.month ?? monthOf(input.at ?? new Date());
-	const kind: AlertKind = input.threshold === 100 ? "quota_100" : "quota_80";
-	const reached = input.threshold === 100 ? "reached its" : "is at 80% of its";
-	return {
-		kind,
-		dedupeKey: alertKeys.quota(input.threshold, input.customerId, month),
-		customerId: input.customerId,
-		title: `Customer ${input.customerId} ${reached} free quota (${month})`,
-		text: `${input.usedSparks} of ${input.limitSparks} Sparks used in ${month}.`,
-		data: {
-			month,
-			threshold: input.threshold,
-			usedSparks: String(input.usedSparks),
-			limitSparks: String(input.limitSparks),
-		},
-	};
+  const month = input.month ?? monthOf(input.at ?? new Date());
+  const kind: AlertKind = input.threshold === 100 ? "quota_100" : "quota_80";
+  const reached = input.threshold === 100 ? "reached its" : "is at 80% of its";
+  return {
+    kind,
+    dedupeKey: alertKeys.quota(input.threshold, input.customerId, month),
+    customerId: input.customerId,
+    title: `Customer ${input.customerId} ${reached} free quota (${month})`,
+    text: `${input.usedSparks} of ${input.limitSparks} Sparks used in ${month}.`,
+    data: {
+      month,
+      threshold: input.threshold,
+      usedSparks: String(input.usedSparks),
+      limitSparks: String(input.limitSparks),
+    },
+  };
 }

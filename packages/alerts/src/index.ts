@@ -1,41 +1,36 @@
 export {
-	ALERT_KINDS,
-	type Alert,
-	type AlertInput,
-	type AlertKind,
-	type DeliveryChannelName,
-	isAlertKind,
-	SUMMARY_KIND,
+  ALERT_KINDS,
+  type Alert,
+  type AlertInput,
+  type AlertKind,
+  type DeliveryChannelName,
+  isAlertKind,
+  SUMMARY_KIND,
 } from "./alert.types";
 export { AlertDeliveryError } from "./alert-delivery.error";
 export { emailMessage, slackMessage } from "./alert-format";
 export {
-	DEFAULT_ALERTS_PER_KIND_PER_HOUR,
-	isOverBudget,
-	type RateWindow,
-	rateWindow,
+  DEFAULT_ALERTS_PER_KIND_PER_HOUR,
+  isOverBudget,
+  type RateWindow,
+  rateWindow,
 } from "./alert-rate.policy";
 export {
-	type AlertDisposition,
-	AlertsSentRepository,
-	type ClaimResult,
-	deliveryKey,
+  type AlertDisposition,
+  AlertsSentRepository,
+  type ClaimResult,
+  deliveryKey,
 } from "./alerts-sent.repository";
 export type { DeliveryChannel } from "./delivery-channel";
 export { EmailChannel, type EmailChannelOptions } from "./email.channel";
 export {
-	alertKeys,
-	type EnqueueAlertOptions,
-	type EnqueueResult,
-	enqueueAlert,
-	type QuotaAlertInput,
-	quotaAlert,
+  alertKeys,
+  type EnqueueAlertOptions,
+  type EnqueueResult,
+  enqueueAlert,
+  type QuotaAlertInput,
+  quotaAlert,
 } from "./enqueue-alert";
 export { createNotifier, Notifier, type NotifierOptions } from "./notifier";
 export { SlackChannel, type SlackChannelOptions } from "./slack.channel";
-export {
-	DEFAULT_SPIKE_OPTIONS,
-	detectSpike,
-	type SpikeOptions,
-	type SpikeVerdict,
-} from "./spike.detector";
+export { DEFAULT_SPIKE_OPTIONS, detectSpike, type SpikeOptions, type SpikeVerdict } from "./spike.detector";

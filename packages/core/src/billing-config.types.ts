@@ -3,29 +3,29 @@ import type { UsageCategory } from "./usage-category.constants";
 
 /** `per` units of the category are worth `sparks` Sparks. Both are decimal strings (never floats). */
 export interface CategoryRate {
-	per: string;
-	sparks: string;
-	unit: string;
+  per: string;
+  sparks: string;
+  unit: string;
 }
 
 /** A month whose whole Sparks strictly exceed `over` gets `percent` off (a decimal string, e.g. "5"). */
 export interface DiscountStep {
-	over: number;
-	percent: string;
+  over: number;
+  percent: string;
 }
 
 /** `monthlyQuota: null` means unlimited. `priced: false` means usage is metered but billed at $0. */
 export interface TierPolicy {
-	monthlyQuota: number | null;
-	priced: boolean;
+  monthlyQuota: number | null;
+  priced: boolean;
 }
 
 export interface BillingConfig {
-	rates: Record<UsageCategory, CategoryRate>;
-	discounts: DiscountStep[];
-	tiers: Record<TierName, TierPolicy>;
-	/** A single usage item worth more than this many Sparks is quarantined, not billed. */
-	maxSparksPerItem: number;
-	/** USD per Spark, a decimal string. */
-	sparkRateUsd: string;
+  rates: Record<UsageCategory, CategoryRate>;
+  discounts: DiscountStep[];
+  tiers: Record<TierName, TierPolicy>;
+  /** A single usage item worth more than this many Sparks is quarantined, not billed. */
+  maxSparksPerItem: number;
+  /** USD per Spark, a decimal string. */
+  sparkRateUsd: string;
 }

@@ -1,108 +1,93 @@
 export { floorDiv, halfUpDiv, pow10 } from "./bigint.math";
 export { DEFAULT_BILLING_CONFIG } from "./billing-config.defaults";
-export type {
-	BillingConfig,
-	CategoryRate,
-	DiscountStep,
-	TierPolicy,
-} from "./billing-config.types";
+export type { BillingConfig, CategoryRate, DiscountStep, TierPolicy } from "./billing-config.types";
 export { CoreError, type CoreErrorCode } from "./core.error";
 export {
-	addDecimal,
-	compareDecimal,
-	DECIMAL_ZERO,
-	type Decimal,
-	type DecimalParseError,
-	decimalOf,
-	divideToInteger,
-	type FormatDecimalOptions,
-	formatDecimal,
-	fromScaledInteger,
-	isExactAtScale,
-	MAX_DECIMAL_EXPONENT,
-	makeDecimal,
-	multiplyDecimal,
-	parseDecimal,
-	type Rounding,
-	subtractDecimal,
-	toScaledInteger,
+  addDecimal,
+  compareDecimal,
+  DECIMAL_ZERO,
+  type Decimal,
+  type DecimalParseError,
+  decimalOf,
+  divideToInteger,
+  type FormatDecimalOptions,
+  formatDecimal,
+  fromScaledInteger,
+  isExactAtScale,
+  MAX_DECIMAL_EXPONENT,
+  makeDecimal,
+  multiplyDecimal,
+  parseDecimal,
+  type Rounding,
+  subtractDecimal,
+  toScaledInteger,
 } from "./decimal.math";
 export {
-	closedWindowEnd,
-	isOlderThanStripeLimit,
-	type MonthKey,
-	type MonthParseError,
-	monthCloseAt,
-	monthOf,
-	monthRange,
-	nextMonth,
-	parseMonth,
-	prevMonth,
-	STRIPE_MAX_EVENT_AGE_DAYS,
+  type InvoiceLineInput,
+  type InvoicePrice,
+  type PricedInvoiceLine,
+  priceInvoice,
+} from "./invoice.pricing";
+export {
+  closedWindowEnd,
+  isOlderThanStripeLimit,
+  type MonthKey,
+  type MonthParseError,
+  monthCloseAt,
+  monthOf,
+  monthRange,
+  nextMonth,
+  parseMonth,
+  prevMonth,
+  STRIPE_MAX_EVENT_AGE_DAYS,
 } from "./month.period";
 export {
-	crossedThresholds,
-	evaluateQuota,
-	type QuotaDecision,
-	type QuotaDenialReason,
-	type QuotaInput,
+  crossedThresholds,
+  evaluateQuota,
+  type QuotaDecision,
+  type QuotaDenialReason,
+  type QuotaInput,
 } from "./quota.policy";
 export { err, ok, type Result } from "./result.util";
 export { toNanoSparks } from "./sparks.conversion";
 export { sparksToNanoLimit } from "./sparks.limits";
 export {
-	CENT_SCALE,
-	formatCents,
-	formatSparks,
-	formatUsdExact,
-	NANO_PER_SPARK,
-	parseSparks,
-	roundUsdToCents,
-	SPARK_SCALE,
-	sparksToUsd,
-	wholeSparks,
+  CENT_SCALE,
+  formatCents,
+  formatSparks,
+  formatUsdExact,
+  NANO_PER_SPARK,
+  parseSparks,
+  roundUsdToCents,
+  SPARK_SCALE,
+  sparksToUsd,
+  wholeSparks,
 } from "./sparks.money";
 export { isTierName, TIER_NAMES, type TierName } from "./tier.constants";
 export { deriveUsage, describeValue } from "./usage.derivation";
-export type {
-	DerivedItem,
-	DerivedUsage,
-	ObservationInput,
-	QuarantinedItem,
-	TraceInput,
-} from "./usage.types";
+export type { DerivedItem, DerivedUsage, ObservationInput, QuarantinedItem, TraceInput } from "./usage.types";
+export { isUsageCategory, USAGE_CATEGORIES, type UsageCategory } from "./usage-category.constants";
 export {
-	isUsageCategory,
-	USAGE_CATEGORIES,
-	type UsageCategory,
-} from "./usage-category.constants";
-export {
-	discountCents,
-	type MonthTierSegment,
-	monthTierSegments,
-	priceTierSegments,
-	type SegmentSparks,
-	type SegmentsPrice,
-	type TierPeriod,
+  discountCents,
+  type MonthTierSegment,
+  monthTierSegments,
+  priceTierSegments,
+  type SegmentSparks,
+  type SegmentsPrice,
+  type TierPeriod,
 } from "./usage-report.pricing";
 export {
-	type InvoiceLineInput,
-	type InvoicePrice,
-	type PricedInvoiceLine,
-	priceInvoice,
-} from "./invoice.pricing";
-export {
-	type DiscountChoice,
-	discountFor,
-	type MonthPrice,
-	type PriceMonthInput,
-	priceMonth,
+  type DiscountChoice,
+  discountFor,
+  type MonthPrice,
+  type PriceMonthInput,
+  priceMonth,
 } from "./volume-discount.pricing";
 export {
-	allocateWholeSparks,
-	driftNano,
-	type ExactItem,
-	nextWholeSparksToSend,
-	overSent,
-	type SendState,
+  allocateWholeSparks,
+  driftNano,
+  type ExactItem,
+  nextWholeSparksToSend,
+  overSent,
+  type SendState,
 } from "./whole-sparks.rounding";

@@ -1,36 +1,36 @@
 import type { BillingConfig, DiscountStep } from "./billing-config.types";
 import { CoreError } from "./core.error";
 import {
-	addDecimal,
-	DECIMAL_ZERO,
-	type Decimal,
-	multiplyDecimal,
-	parseDecimal,
-	subtractDecimal,
+  addDecimal,
+  DECIMAL_ZERO,
+  type Decimal,
+  multiplyDecimal,
+  parseDecimal,
+  subtractDecimal,
 } from "./decimal.math";
 import { monthRange } from "./month.period";
 import {
-	formatCents,
-	formatSparks,
-	formatUsdExact,
-	roundUsdToCents,
-	sparksToUsd,
-	wholeSparks,
+  formatCents,
+  formatSparks,
+  formatUsdExact,
+  roundUsdToCents,
+  sparksToUsd,
+  wholeSparks,
 } from "./sparks.money";
 import type { TierName } from "./tier.constants";
 import { discountFor } from "./volume-discount.pricing";
 
 export interface TierPeriod {
-	tier: TierName;
-	from: Date;
-	/** null: still in force. */
-	to: Date | null;
+  tier: TierName;
+  from: Date;
+  /** null: still in force. */
+  to: Date | null;
 }
 
 export interface MonthTierSegment {
-	tier: TierName;
-	from: Date;
-	to: Date;
+  tier: TierName;
+  from: Date;
+  to: Date;
 }
 
 /**
@@ -40,52 +40,49 @@ export interface MonthTierSegment {
  * customer without history gets one segment of `currentTier`.
  */
 export function monthTierSegments(
-	history: readonly TierPeriod[],
-	month: string,
-	currentTier: TierName,
+  history: readonly TierPeriod[],
+  month: string,
+  currentTier: TierName,
 ): MonthTierSegment[] {
-	const { start, end } = monthRange(month);
-	const inMonth = [...history]
-		.sort((a, b) => a.from.getTime() - b.from.getTime())
-		.filter((h) => h.from < end && (h.to === null || h.to > start));
-	if (inMonth.length === 0) {
-		// The tier in force before the month (the latest entry that began earlier) still holds.
-		const before = [...history]
-			.filter((h) => h.from < start)
-			.sort((a, b) => b.from.getTime() - a.from.getTime());
-		return [{ tier: before[0]?.tier ?? currentTier, from: start, to: end }];
-	}
-	const segments: MonthTierSegment[] = [];
-	inMonth.forEach((h, i) => {
-		const from =
-			i === 0 ? start : new Date(Math.max(start.getTime(), h.from.getTime()));
-		const next = inMonth[i + 1];
-		const to = next
-			? new Date(Math.min(end.getTime(), next.from.getTime()))
-			: end;
-		if (to <= from) return;
-		const last = segments[segments.length - 1];
-		if (last && last.tier === h.tier) last.to = to;
-		else segments.push({ tier: h.tier, from, to });
-	});
-	return segments;
+  const { start, end } = monthRange(month);
+  const inMonth = [...history]
+    .sort((a, b) => a.from.getTime() - b.from.getTime())
+    .filter((h) => h.from < end && (h.to === null || h.to > start));
+  if (inMonth.length === 0) {
+    // The tier in force before the month (the latest entry that began earlier) still holds.
+    const before = [...history]
+      .filter((h) => h.from < start)
+      .sort((a, b) => b.from.getTime() - a.from.getTime());
+    return [{ tier: before[0]?.tier ?? currentTier, from: start, to: end }];
+  }
+  const segments: MonthTierSegment[] = [];
+  inMonth.forEach((h, i) => {
+    const from = i === 0 ? start : new Date(Math.max(start.getTime(), h.from.getTime()));
+    const next = inMonth[i + 1];
+    const to = next ? new Date(Math.min(end.getTime(), next.from.getTime())) : end;
+    if (to <= from) return;
+    const last = segments[segments.length - 1];
+    if (last && last.tier === h.tier) last.to = to;
+    else segments.push({ tier: h.tier, from, to });
+  });
+  return segments;
 }
 
 export interface SegmentSparks {
-	tier: TierName;
-	sparksNano: bigint;
+  tier: TierName;
+  sparksNano: bigint;
 }
 
 export interface SegmentsPrice {
-	/** Exact Sparks of the whole month (all segments). */
-	sparks: string;
-	discountPercent: string;
-	discountStep: DiscountStep | null;
-	grossUsd: string;
-	discountUsd: string;
-	netUsd: string;
-	/** Cents, each half-up; net = gross − discount of the rounded values. */
-	display: { grossUsd: string; discountUsd: string; netUsd: string };
+  /** Exact Sparks of the whole month (all segments). */
+  sparks: string;
+  discountPercent: string;
+  discountStep: DiscountStep | null;
+  grossUsd: string;
+  discountUsd: string;
+  netUsd: string;
+  /** Cents, each half-up; net = gross − discount of the rounded values. */
+  display: { grossUsd: string; discountUsd: string; netUsd: string };
 }
 
 /**
@@ -95,81 +92,63 @@ export interface SegmentsPrice {
  * this equals `priceMonth`. `sparkRateUsd` overrides the configured rate (a negotiated one).
  */
 export function priceTierSegments(
-	segments: readonly SegmentSparks[],
-	config: BillingConfig,
-	sparkRateUsd: string = config.sparkRateUsd,
+  segments: readonly SegmentSparks[],
+  config: BillingConfig,
+  sparkRateUsd: string = config.sparkRateUsd,
 ): SegmentsPrice {
-	const rate = parseDecimal(sparkRateUsd);
-	if (!rate.ok || rate.val.coefficient < 0n) {
-		throw new CoreError(
-			"invalid_rate",
-			`spark rate "${sparkRateUsd}" is not a non-negative decimal`,
-		);
-	}
-	let totalNano = 0n;
-	let gross: Decimal = DECIMAL_ZERO;
-	let anyPriced = false;
-	for (const s of segments) {
-		if (s.sparksNano < 0n)
-			throw new CoreError(
-				"invalid_argument",
-				"a segment's Sparks must not be negative",
-			);
-		const policy = config.tiers[s.tier];
-		if (!policy)
-			throw new CoreError("invalid_argument", `unknown tier ${String(s.tier)}`);
-		totalNano += s.sparksNano;
-		if (policy.priced) {
-			anyPriced = true;
-			gross = addDecimal(gross, sparksToUsd(s.sparksNano, rate.val));
-		}
-	}
-	const choice = anyPriced
-		? discountFor(wholeSparks(totalNano), config.discounts)
-		: { percent: "0", step: null };
-	const percent = parseDecimal(choice.percent);
-	const discount = percent.ok
-		? multiplyDecimal(gross, {
-				...percent.val,
-				exponent: percent.val.exponent - 2,
-			})
-		: DECIMAL_ZERO;
-	const net = subtractDecimal(gross, discount);
-	const grossCents = roundUsdToCents(gross);
-	const discountCents = roundUsdToCents(discount);
-	return {
-		sparks: formatSparks(totalNano),
-		discountPercent: choice.percent,
-		discountStep: choice.step,
-		grossUsd: formatUsdExact(gross),
-		discountUsd: formatUsdExact(discount),
-		netUsd: formatUsdExact(net),
-		display: {
-			grossUsd: formatCents(grossCents),
-			discountUsd: formatCents(discountCents),
-			netUsd: formatCents(grossCents - discountCents),
-		},
-	};
+  const rate = parseDecimal(sparkRateUsd);
+  if (!rate.ok || rate.val.coefficient < 0n) {
+    throw new CoreError("invalid_rate", `spark rate "${sparkRateUsd}" is not a non-negative decimal`);
+  }
+  let totalNano = 0n;
+  let gross: Decimal = DECIMAL_ZERO;
+  let anyPriced = false;
+  for (const s of segments) {
+    if (s.sparksNano < 0n) throw new CoreError("invalid_argument", "a segment's Sparks must not be negative");
+    const policy = config.tiers[s.tier];
+    if (!policy) throw new CoreError("invalid_argument", `unknown tier ${String(s.tier)}`);
+    totalNano += s.sparksNano;
+    if (policy.priced) {
+      anyPriced = true;
+      gross = addDecimal(gross, sparksToUsd(s.sparksNano, rate.val));
+    }
+  }
+  const choice = anyPriced
+    ? discountFor(wholeSparks(totalNano), config.discounts)
+    : { percent: "0", step: null };
+  const percent = parseDecimal(choice.percent);
+  const discount = percent.ok
+    ? multiplyDecimal(gross, { ...percent.val, exponent: percent.val.exponent - 2 })
+    : DECIMAL_ZERO;
+  const net = subtractDecimal(gross, discount);
+  const grossCents = roundUsdToCents(gross);
+  const discountCents = roundUsdToCents(discount);
+  return {
+    sparks: formatSparks(totalNano),
+    discountPercent: choice.percent,
+    discountStep: choice.step,
+    grossUsd: formatUsdExact(gross),
+    discountUsd: formatUsdExact(discount),
+    netUsd: formatUsdExact(net),
+    display: {
+      grossUsd: formatCents(grossCents),
+      discountUsd: formatCents(discountCents),
+      netUsd: formatCents(grossCents - discountCents),
+    },
+  };
 }
 
 /**
  * The volume discount of an invoice in cents: `percent` of the usage subtotal Stripe computed,
  * rounded half-up, so the draft shows exactly the percentage of what it charges.
  */
-export function discountCents(
-	usageSubtotalCents: bigint,
-	percent: string,
-): bigint {
-	const p = parseDecimal(percent);
-	if (!p.ok)
-		throw new CoreError(
-			"invalid_rate",
-			`discount percent "${percent}" is not a decimal`,
-		);
-	if (usageSubtotalCents <= 0n) return 0n;
-	const amount = multiplyDecimal(
-		{ coefficient: usageSubtotalCents, exponent: -2 },
-		{ ...p.val, exponent: p.val.exponent - 2 },
-	);
-	return roundUsdToCents(amount);
+export function discountCents(usageSubtotalCents: bigint, percent: string): bigint {
+  const p = parseDecimal(percent);
+  if (!p.ok) throw new CoreError("invalid_rate", `discount percent "${percent}" is not a decimal`);
+  if (usageSubtotalCents <= 0n) return 0n;
+  const amount = multiplyDecimal(
+    { coefficient: usageSubtotalCents, exponent: -2 },
+    { ...p.val, exponent: p.val.exponent - 2 },
+  );
+  return roundUsdToCents(amount);
 }

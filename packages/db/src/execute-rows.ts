@@ -9,20 +9,13 @@ import { UnexpectedQueryResultError } from "./unexpected-query-result.error";
  * and numeric/bigint columns arrive as strings or numbers depending on the driver.
  */
 export async function executeRows<TRow extends Record<string, unknown>>(
-	db: SparksDb | SparksTx,
-	query: SQLWrapper | string,
+  db: SparksDb | SparksTx,
+  query: SQLWrapper | string,
 ): Promise<TRow[]> {
-	const result: unknown = await db.execute<TRow>(query);
-	if (Array.isArray(result)) return [...result] as TRow[];
-	if (
-		typeof result === "object" &&
-		result !== null &&
-		"rows" in result &&
-		Array.isArray(result.rows)
-	) {
-		return result.rows as TRow[];
-	}
-	throw new UnexpectedQueryResultError(
-		"raw query returned neither a row array nor { rows }",
-	);
+  const result: unknown = await db.execute<TRow>(query);
+  if (Array.isArray(result)) return [...result] as TRow[];
+  if (typeof result === "object" && result !== null && "rows" in result && Array.isArray(result.rows)) {
+    return result.rows as TRow[];
+  }
+  throw new UnexpectedQueryResultError("raw query returned neither a row array nor { rows }");
 }

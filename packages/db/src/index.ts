@@ -1,14 +1,14 @@
 export { createDatabase, DEFAULT_PGLITE_DIR } from "./client";
 export type {
-	CreateDatabaseOptions,
-	Database,
-	DatabaseKind,
-	DatabaseLogger,
-	PgliteDatabase,
-	PostgresDatabase,
-	SparksDb,
-	SparksSchema,
-	SparksTx,
+  CreateDatabaseOptions,
+  Database,
+  DatabaseKind,
+  DatabaseLogger,
+  PgliteDatabase,
+  PostgresDatabase,
+  SparksDb,
+  SparksSchema,
+  SparksTx,
 } from "./database.types";
 export { executeRows } from "./execute-rows";
 export { GroupCommitWriter } from "./group-commit.writer";
@@ -16,83 +16,61 @@ export { newCustomerId, newSyncRunId, ulidLike } from "./id.util";
 export { migrateDatabase, migrationsFolder } from "./migrate";
 export { CustomerRepository } from "./repositories/customer.repository";
 export {
-	MeterEventRepository,
-	type MeterEventWrite,
-	type StoredMeterEvent,
+  type CustomerCloseAttempt,
+  CustomerMonthCloseRepository,
+  type CustomerMonthState,
+  type CustomerOpenWork,
+  type InvoiceRecord,
+} from "./repositories/customer-month-close.repository";
+export { type ExpectedInvoice, expectedInvoice } from "./repositories/expected-invoice.query";
+export {
+  MeterEventRepository,
+  type MeterEventWrite,
+  type StoredMeterEvent,
 } from "./repositories/meter-event.repository";
 export {
-	type CustomerCloseAttempt,
-	CustomerMonthCloseRepository,
-	type CustomerMonthState,
-	type CustomerOpenWork,
-	type InvoiceRecord,
-} from "./repositories/customer-month-close.repository";
-export {
-	type CloseAttempt,
-	MonthCloseRepository,
-	type MonthCloseState,
-	type MonthOpenWork,
+  type CloseAttempt,
+  MonthCloseRepository,
+  type MonthCloseState,
+  type MonthOpenWork,
 } from "./repositories/month-close.repository";
 export {
-	ObservationStagingRepository,
-	type StagedObservation,
+  ObservationStagingRepository,
+  type StagedObservation,
 } from "./repositories/observation-staging.repository";
 export {
-	type AuditedSend,
-	type BilledGroupTotal,
-	LATE_REASON_PREFIX,
-	type LedgerGroupTotal,
-	RECONCILE_CANCEL_OPERATION,
-	RECONCILE_REPAIR_OPERATION,
-	ReconciliationRepository,
-	type RepairAudit,
-	type SentMeterEvent,
+  type AuditedSend,
+  type BilledGroupTotal,
+  LATE_REASON_PREFIX,
+  type LedgerGroupTotal,
+  RECONCILE_CANCEL_OPERATION,
+  RECONCILE_REPAIR_OPERATION,
+  ReconciliationRepository,
+  type RepairAudit,
+  type SentMeterEvent,
 } from "./repositories/reconciliation.repository";
+export { type RetentionCounts, RetentionRepository } from "./repositories/retention.repository";
+export { closeAdvisoryLocks, type ReleaseLock, tryAdvisoryLock } from "./repositories/session-lock";
+export { type StripeAuditEntry, StripeAuditRepository } from "./repositories/stripe-audit.repository";
+export { SyncRunRepository, type SyncRunView } from "./repositories/sync-run.repository";
+export { TierHistoryRepository, type TierSegment } from "./repositories/tier-history.repository";
 export {
-	type RetentionCounts,
-	RetentionRepository,
-} from "./repositories/retention.repository";
-export {
-	closeAdvisoryLocks,
-	type ReleaseLock,
-	tryAdvisoryLock,
-} from "./repositories/session-lock";
-export {
-	type StripeAuditEntry,
-	StripeAuditRepository,
-} from "./repositories/stripe-audit.repository";
-export {
-	SyncRunRepository,
-	type SyncRunView,
-} from "./repositories/sync-run.repository";
-export {
-	TierHistoryRepository,
-	type TierSegment,
-} from "./repositories/tier-history.repository";
-export {
-	exactTextToNano,
-	type ItemAssignment,
-	type LedgerItem,
-	type LedgerItemWrite,
-	type UsageGroup,
-	UsageItemRepository,
+  exactTextToNano,
+  type ItemAssignment,
+  type LedgerItem,
+  type LedgerItemWrite,
+  type UsageGroup,
+  UsageItemRepository,
 } from "./repositories/usage-item.repository";
 export {
-	type CategoryTotal,
-	type CostCenterTotal,
-	type DailyCategoryTotal,
-	type PeriodLedger,
-	type ReportItem,
-	UsageReportRepository,
+  type CategoryTotal,
+  type CostCenterTotal,
+  type DailyCategoryTotal,
+  type PeriodLedger,
+  type ReportItem,
+  UsageReportRepository,
 } from "./repositories/usage-report.repository";
-export {
-	WebhookEventRepository,
-	type WebhookEventWrite,
-} from "./repositories/webhook-event.repository";
+export { WebhookEventRepository, type WebhookEventWrite } from "./repositories/webhook-event.repository";
 export * as schema from "./schema";
 export * from "./schema";
 export { UnexpectedQueryResultError } from "./unexpected-query-result.error";
-export {
-	type ExpectedInvoice,
-	expectedInvoice,
-} from "./repositories/expected-invoice.query";

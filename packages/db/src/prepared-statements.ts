@@ -13,30 +13,28 @@ type Unsafe = Sql["unsafe"];
  * (postgres.js re-prepares on its own when a migration invalidates a cached plan.)
  */
 export function preparingStatements<T extends Sql>(sql: T): T {
-	return new Proxy(sql, {
-		get(target, prop, receiver) {
-			if (prop === "unsafe") {
-				const unsafe: Unsafe = (query, parameters, options) =>
-					target.unsafe(query, parameters, {
-						...options,
-						prepare: parameters !== undefined && parameters.length > 0,
-					});
-				return unsafe;
-			}
-			if (prop === "begin" || prop === "savepoint") {
-				const original = Reflect.get(target, prop, receiver) as (
-					...args: unknown[]
-				) => unknown;
-				return (...args: unknown[]) => {
-					const last = args.length - 1;
-					const callback = args[last];
-					if (typeof callback === "function") {
-						args[last] = (inner: Sql) => callback(preparingStatements(inner));
-					}
-					return original.apply(target, args);
-				};
-			}
-			return Reflect.get(target, prop, receiver);
-		},
-	});
+  return new Proxy(sql, {
+    get(target, prop, receiver) {
+      if (prop === "unsafe") {
+        const unsafe: Unsafe = (query, parameters, options) =>
+          target.unsafe(query, parameters, {
+            ...options,
+            prepare: parameters !== undefined && parameters.length > 0,
+          });
+        return unsafe;
+      }
+      if (prop === "begin" || prop === "savepoint") {
+        const original = Reflect.get(target, prop, receiver) as (...args: unknown[]) => unknown;
+        return (...args: unknown[]) => {
+          const last = args.length - 1;
+          const callback = args[last];
+          if (typeof callback === "function") {
+            args[last] = (inner: Sql) => callback(preparingStatements(inner));
+          }
+          return original.apply(target, args);
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
 }

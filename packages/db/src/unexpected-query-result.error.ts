@@ -1,4 +1,4 @@
 /** Raised when a driver hands back a raw result in a shape neither known driver produces. */
 export class UnexpectedQueryResultError extends Error {
-	override readonly name = "UnexpectedQueryResultError";
+  override readonly name = "UnexpectedQueryResultError";
 }

@@ -1,8 +1,8 @@
 export {
-	DEMO_CUSTOMERS,
-	type DemoEmulatorOptions,
-	type DemoEmulators,
-	startDemoEmulators,
+  DEMO_CUSTOMERS,
+  type DemoEmulatorOptions,
+  type DemoEmulators,
+  startDemoEmulators,
 } from "./demo/demo-emulators";
 export * from "./langfuse/index";
 export * from "./stripe/index";

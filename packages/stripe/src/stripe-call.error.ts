@@ -1,9 +1,9 @@
 export interface StripeCallErrorInit {
-	retryable: boolean;
-	retryAfterMs?: number;
-	statusCode?: number;
-	code?: string;
-	requestId?: string;
+  retryable: boolean;
+  retryAfterMs?: number;
+  statusCode?: number;
+  code?: string;
+  requestId?: string;
 }
 
 /**
@@ -12,23 +12,19 @@ export interface StripeCallErrorInit {
  * job goes to the failed set.
  */
 export class StripeCallError extends Error {
-	readonly retryable: boolean;
-	readonly retryAfterMs?: number;
-	readonly statusCode?: number;
-	readonly code?: string;
-	readonly requestId?: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  readonly statusCode?: number;
+  readonly code?: string;
+  readonly requestId?: string;
 
-	constructor(
-		message: string,
-		init: StripeCallErrorInit,
-		options?: { cause?: unknown },
-	) {
-		super(message, options);
-		this.name = "StripeCallError";
-		this.retryable = init.retryable;
-		if (init.retryAfterMs !== undefined) this.retryAfterMs = init.retryAfterMs;
-		if (init.statusCode !== undefined) this.statusCode = init.statusCode;
-		if (init.code !== undefined) this.code = init.code;
-		if (init.requestId !== undefined) this.requestId = init.requestId;
-	}
+  constructor(message: string, init: StripeCallErrorInit, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StripeCallError";
+    this.retryable = init.retryable;
+    if (init.retryAfterMs !== undefined) this.retryAfterMs = init.retryAfterMs;
+    if (init.statusCode !== undefined) this.statusCode = init.statusCode;
+    if (init.code !== undefined) this.code = init.code;
+    if (init.requestId !== undefined) this.requestId = init.requestId;
+  }
 }

@@ -1,8 +1,4 @@
-import {
-	type TierName,
-	USAGE_CATEGORIES,
-	type UsageCategory,
-} from "@sparks/core";
+import { type TierName, USAGE_CATEGORIES, type UsageCategory } from "@sparks/core";
 import type Stripe from "stripe";
 import { SPARKS_CUSTOMER_METADATA_KEY, stripeCall } from "./customer.service";
 import { priceLookupKey } from "./stripe.naming";
@@ -11,63 +7,62 @@ import { priceLookupKey } from "./stripe.naming";
 export const TIER_METADATA_KEY = "sparks_tier";
 
 export interface TierPrice {
-	category: UsageCategory;
-	priceId: string;
-	lookupKey: string;
-	/** The meter the price bills; a tier change swaps prices on the same meter. */
-	meterId: string | null;
+  category: UsageCategory;
+  priceId: string;
+  lookupKey: string;
+  /** The meter the price bills; a tier change swaps prices on the same meter. */
+  meterId: string | null;
 }
 
 export interface TierPrices {
-	tier: TierName;
-	prices: TierPrice[];
-	/** Lookup keys with no active price: the catalog is not set up (`sparks stripe:setup`). */
-	missing: string[];
+  tier: TierName;
+  prices: TierPrice[];
+  /** Lookup keys with no active price: the catalog is not set up (`sparks stripe:setup`). */
+  missing: string[];
 }
 
 export interface SubscriptionItemSummary {
-	id: string;
-	priceId: string;
-	lookupKey: string | null;
-	meterId: string | null;
+  id: string;
+  priceId: string;
+  lookupKey: string | null;
+  meterId: string | null;
 }
 
 export interface SubscriptionSummary {
-	id: string;
-	customerId: string;
-	status: string;
-	billingMode: string;
-	items: SubscriptionItemSummary[];
+  id: string;
+  customerId: string;
+  status: string;
+  billingMode: string;
+  items: SubscriptionItemSummary[];
 }
 
 export interface CreateTierSubscriptionInput {
-	stripeCustomerId: string;
-	sparksCustomerId: string;
-	prices: TierPrices;
-	idempotencyKey: string;
+  stripeCustomerId: string;
+  sparksCustomerId: string;
+  prices: TierPrices;
+  idempotencyKey: string;
 }
 
 /** Statuses after which a subscription bills nothing more: a new one may be created. */
 const ENDED = new Set(["canceled", "incomplete_expired"]);
 
 function meterOf(price: Stripe.Price): string | null {
-	return price.recurring?.meter ?? null;
+  return price.recurring?.meter ?? null;
 }
 
 function summarize(sub: Stripe.Subscription): SubscriptionSummary {
-	return {
-		id: sub.id,
-		customerId:
-			typeof sub.customer === "string" ? sub.customer : sub.customer.id,
-		status: sub.status,
-		billingMode: sub.billing_mode?.type ?? "classic",
-		items: sub.items.data.map((item) => ({
-			id: item.id,
-			priceId: item.price.id,
-			lookupKey: item.price.lookup_key ?? null,
-			meterId: meterOf(item.price),
-		})),
-	};
+  return {
+    id: sub.id,
+    customerId: typeof sub.customer === "string" ? sub.customer : sub.customer.id,
+    status: sub.status,
+    billingMode: sub.billing_mode?.type ?? "classic",
+    items: sub.items.data.map((item) => ({
+      id: item.id,
+      priceId: item.price.id,
+      lookupKey: item.price.lookup_key ?? null,
+      meterId: meterOf(item.price),
+    })),
+  };
 }
 
 /**
@@ -77,119 +72,109 @@ function summarize(sub: Stripe.Subscription): SubscriptionSummary {
  * `billing_mode[type]=flexible`, so usage recorded before a mid-cycle swap is still invoiced.
  */
 export class StripeSubscriptionService {
-	constructor(
-		private readonly stripe: Stripe,
-		private readonly meterPrefix: string,
-	) {}
+  constructor(
+    private readonly stripe: Stripe,
+    private readonly meterPrefix: string,
+  ) {}
 
-	async tierPrices(tier: TierName): Promise<TierPrices> {
-		const wanted = USAGE_CATEGORIES.map((category) => ({
-			category,
-			lookupKey: priceLookupKey(this.meterPrefix, category, tier),
-		}));
-		const found = new Map<string, Stripe.Price>();
-		await stripeCall("prices.list", async () => {
-			for await (const price of this.stripe.prices.list({
-				lookup_keys: wanted.map((w) => w.lookupKey),
-				active: true,
-				limit: 100,
-			})) {
-				if (price.lookup_key !== null) found.set(price.lookup_key, price);
-			}
-		});
-		const prices: TierPrice[] = [];
-		const missing: string[] = [];
-		for (const w of wanted) {
-			const price = found.get(w.lookupKey);
-			if (price === undefined) missing.push(w.lookupKey);
-			else
-				prices.push({
-					category: w.category,
-					lookupKey: w.lookupKey,
-					priceId: price.id,
-					meterId: meterOf(price),
-				});
-		}
-		return { tier, prices, missing };
-	}
+  async tierPrices(tier: TierName): Promise<TierPrices> {
+    const wanted = USAGE_CATEGORIES.map((category) => ({
+      category,
+      lookupKey: priceLookupKey(this.meterPrefix, category, tier),
+    }));
+    const found = new Map<string, Stripe.Price>();
+    await stripeCall("prices.list", async () => {
+      for await (const price of this.stripe.prices.list({
+        lookup_keys: wanted.map((w) => w.lookupKey),
+        active: true,
+        limit: 100,
+      })) {
+        if (price.lookup_key !== null) found.set(price.lookup_key, price);
+      }
+    });
+    const prices: TierPrice[] = [];
+    const missing: string[] = [];
+    for (const w of wanted) {
+      const price = found.get(w.lookupKey);
+      if (price === undefined) missing.push(w.lookupKey);
+      else
+        prices.push({
+          category: w.category,
+          lookupKey: w.lookupKey,
+          priceId: price.id,
+          meterId: meterOf(price),
+        });
+    }
+    return { tier, prices, missing };
+  }
 
-	async retrieve(subscriptionId: string): Promise<SubscriptionSummary> {
-		const sub = await stripeCall("subscriptions.retrieve", () =>
-			this.stripe.subscriptions.retrieve(subscriptionId),
-		);
-		return summarize(sub);
-	}
+  async retrieve(subscriptionId: string): Promise<SubscriptionSummary> {
+    const sub = await stripeCall("subscriptions.retrieve", () =>
+      this.stripe.subscriptions.retrieve(subscriptionId),
+    );
+    return summarize(sub);
+  }
 
-	/** The customer's newest subscription that has not ended, or null. */
-	async findLive(
-		stripeCustomerId: string,
-	): Promise<SubscriptionSummary | null> {
-		const list = await stripeCall("subscriptions.list", () =>
-			this.stripe.subscriptions.list({
-				customer: stripeCustomerId,
-				status: "all",
-				limit: 20,
-			}),
-		);
-		const live = list.data
-			.filter((s) => !ENDED.has(s.status))
-			.sort((a, b) => a.created - b.created)
-			.at(0);
-		return live === undefined ? null : summarize(live);
-	}
+  /** The customer's newest subscription that has not ended, or null. */
+  async findLive(stripeCustomerId: string): Promise<SubscriptionSummary | null> {
+    const list = await stripeCall("subscriptions.list", () =>
+      this.stripe.subscriptions.list({ customer: stripeCustomerId, status: "all", limit: 20 }),
+    );
+    const live = list.data
+      .filter((s) => !ENDED.has(s.status))
+      .sort((a, b) => a.created - b.created)
+      .at(0);
+    return live === undefined ? null : summarize(live);
+  }
 
-	async create(
-		input: CreateTierSubscriptionInput,
-	): Promise<SubscriptionSummary> {
-		const sub = await stripeCall("subscriptions.create", () =>
-			this.stripe.subscriptions.create(
-				{
-					customer: input.stripeCustomerId,
-					items: input.prices.prices.map((p) => ({ price: p.priceId })),
-					billing_mode: { type: "flexible" },
-					metadata: {
-						[SPARKS_CUSTOMER_METADATA_KEY]: input.sparksCustomerId,
-						[TIER_METADATA_KEY]: input.prices.tier,
-					},
-				},
-				{ idempotencyKey: input.idempotencyKey },
-			),
-		);
-		return summarize(sub);
-	}
+  async create(input: CreateTierSubscriptionInput): Promise<SubscriptionSummary> {
+    const sub = await stripeCall("subscriptions.create", () =>
+      this.stripe.subscriptions.create(
+        {
+          customer: input.stripeCustomerId,
+          items: input.prices.prices.map((p) => ({ price: p.priceId })),
+          billing_mode: { type: "flexible" },
+          metadata: {
+            [SPARKS_CUSTOMER_METADATA_KEY]: input.sparksCustomerId,
+            [TIER_METADATA_KEY]: input.prices.tier,
+          },
+        },
+        { idempotencyKey: input.idempotencyKey },
+      ),
+    );
+    return summarize(sub);
+  }
 
-	/**
-	 * Swaps every item to the target tier's price on the same meter (adding an item for a meter
-	 * the subscription lacks), with proration requested. Items on other meters are left alone.
-	 */
-	async swapTier(
-		subscription: SubscriptionSummary,
-		target: TierPrices,
-		idempotencyKey: string,
-	): Promise<SubscriptionSummary> {
-		const items: Stripe.SubscriptionUpdateParams.Item[] = [];
-		for (const price of target.prices) {
-			const item = subscription.items.find(
-				(it) =>
-					(price.meterId !== null && it.meterId === price.meterId) ||
-					it.lookupKey?.startsWith(`${this.meterPrefix}_${price.category}_`) ===
-						true,
-			);
-			if (item === undefined) items.push({ price: price.priceId });
-			else if (item.priceId !== price.priceId)
-				items.push({ id: item.id, price: price.priceId });
-		}
-		const sub = await stripeCall("subscriptions.update", () =>
-			this.stripe.subscriptions.update(
-				subscription.id,
-				{
-					items,
-					proration_behavior: "create_prorations",
-					metadata: { [TIER_METADATA_KEY]: target.tier },
-				},
-				{ idempotencyKey },
-			),
-		);
-		return summarize(sub);
-	}
+  /**
+   * Swaps every item to the target tier's price on the same meter (adding an item for a meter
+   * the subscription lacks), with proration requested. Items on other meters are left alone.
+   */
+  async swapTier(
+    subscription: SubscriptionSummary,
+    target: TierPrices,
+    idempotencyKey: string,
+  ): Promise<SubscriptionSummary> {
+    const items: Stripe.SubscriptionUpdateParams.Item[] = [];
+    for (const price of target.prices) {
+      const item = subscription.items.find(
+        (it) =>
+          (price.meterId !== null && it.meterId === price.meterId) ||
+          it.lookupKey?.startsWith(`${this.meterPrefix}_${price.category}_`) === true,
+      );
+      if (item === undefined) items.push({ price: price.priceId });
+      else if (item.priceId !== price.priceId) items.push({ id: item.id, price: price.priceId });
+    }
+    const sub = await stripeCall("subscriptions.update", () =>
+      this.stripe.subscriptions.update(
+        subscription.id,
+        {
+          items,
+          proration_behavior: "create_prorations",
+          metadata: { [TIER_METADATA_KEY]: target.tier },
+        },
+        { idempotencyKey },
+      ),
+    );
+    return summarize(sub);
+  }
 }

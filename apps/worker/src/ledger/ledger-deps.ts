@@ -10,25 +10,25 @@ import type { WorkerDeps } from "../worker-deps";
  * and no Stripe sender (those stay in the worker processes).
  */
 export interface LedgerDeps {
-	config: AppConfig;
-	database: Database;
-	queues: QueueService;
-	/** Any connection: the ledger side never runs a BullMQ worker on it. */
-	redis: Redis;
-	logger?: Logger;
-	now?: () => Date;
+  config: AppConfig;
+  database: Database;
+  queues: QueueService;
+  /** Any connection: the ledger side never runs a BullMQ worker on it. */
+  redis: Redis;
+  logger?: Logger;
+  now?: () => Date;
 }
 
 const silent = pino({ level: "silent" });
 
 /** The worker use-cases take WorkerDeps; without adapters they only touch Postgres and queues. */
 export function toWorkerDeps(deps: LedgerDeps): WorkerDeps {
-	return {
-		config: deps.config,
-		database: deps.database,
-		connection: deps.redis,
-		queues: deps.queues,
-		logger: deps.logger ?? silent,
-		...(deps.now ? { now: deps.now } : {}),
-	};
+  return {
+    config: deps.config,
+    database: deps.database,
+    connection: deps.redis,
+    queues: deps.queues,
+    logger: deps.logger ?? silent,
+    ...(deps.now ? { now: deps.now } : {}),
+  };
 }

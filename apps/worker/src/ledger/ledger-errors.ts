@@ -1,42 +1,32 @@
-import {
-	listErrors,
-	type RetryOutcome,
-	retryErrors,
-} from "../use-cases/errors.use-case";
+import { listErrors, type RetryOutcome, retryErrors } from "../use-cases/errors.use-case";
 import { type RankedError, rankErrors } from "./error-ranking";
 import { type FailedJobView, listFailedJobs } from "./failed-jobs";
 import { type LedgerDeps, toWorkerDeps } from "./ledger-deps";
 
 export interface LedgerErrors {
-	/** Failed, quarantined and discrepancy items, most urgent and most money first. */
-	items: RankedError[];
-	/** BullMQ's failed jobs on every queue (the error log). */
-	failedJobs: FailedJobView[];
+  /** Failed, quarantined and discrepancy items, most urgent and most money first. */
+  items: RankedError[];
+  /** BullMQ's failed jobs on every queue (the error log). */
+  failedJobs: FailedJobView[];
 }
 
 /** `GET /usage/errors` and `sparks errors list`. */
 export async function listLedgerErrors(
-	deps: LedgerDeps,
-	options: { limit?: number; failedJobsPerQueue?: number } = {},
+  deps: LedgerDeps,
+  options: { limit?: number; failedJobsPerQueue?: number } = {},
 ): Promise<LedgerErrors> {
-	const workerDeps = toWorkerDeps(deps);
-	const now = deps.now ? deps.now() : new Date();
-	const [items, failedJobs] = await Promise.all([
-		listErrors(
-			workerDeps,
-			options.limit === undefined ? {} : { limit: options.limit },
-		),
-		listFailedJobs(deps.queues, options.failedJobsPerQueue),
-	]);
-	return { items: rankErrors(items, now), failedJobs };
+  const workerDeps = toWorkerDeps(deps);
+  const now = deps.now ? deps.now() : new Date();
+  const [items, failedJobs] = await Promise.all([
+    listErrors(workerDeps, options.limit === undefined ? {} : { limit: options.limit }),
+    listFailedJobs(deps.queues, options.failedJobsPerQueue),
+  ]);
+  return { items: rankErrors(items, now), failedJobs };
 }
 
 /** `POST /usage/errors/retry` and `sparks errors retry`: each id's status afterwards. */
-export function retryLedgerErrors(
-	deps: LedgerDeps,
-	errorIds: readonly string[],
-): Promise<RetryOutcome[]> {
-	return retryErrors(toWorkerDeps(deps), errorIds);
+export function retryLedgerErrors(deps: LedgerDeps, errorIds: readonly string[]): Promise<RetryOutcome[]> {
+  return retryErrors(toWorkerDeps(deps), errorIds);
 }
 
 /**
@@ -44,31 +34,31 @@ export function retryLedgerErrors(
  * `sparks errors list --json`, so both answer the same thing.
  */
 export function ledgerErrorsJson({ items, failedJobs }: LedgerErrors) {
-	return {
-		items: items.map((e) => ({
-			error_id: e.errorId,
-			status: e.status,
-			reason: e.reason,
-			attempts: e.attempts,
-			next_retry_at: e.nextRetryAt?.toISOString() ?? null,
-			amount_at_risk: e.amountAtRisk,
-			urgency: e.urgency,
-			finalizes_at: e.finalizesAt.toISOString(),
-			trace_id: e.traceId,
-			usage_category: e.usageCategory,
-			customer_id: e.customerId,
-			customer_ref: e.customerRef,
-			month: e.month,
-			occurred_at: e.occurredAt.toISOString(),
-		})),
-		failed_jobs: failedJobs.map((j) => ({
-			queue: j.queue,
-			job_id: j.jobId,
-			name: j.name,
-			failed_reason: j.failedReason,
-			attempts_made: j.attemptsMade,
-			failed_at: j.failedAt?.toISOString() ?? null,
-			error_ids: j.errorIds,
-		})),
-	};
+  return {
+    items: items.map((e) => ({
+      error_id: e.errorId,
+      status: e.status,
+      reason: e.reason,
+      attempts: e.attempts,
+      next_retry_at: e.nextRetryAt?.toISOString() ?? null,
+      amount_at_risk: e.amountAtRisk,
+      urgency: e.urgency,
+      finalizes_at: e.finalizesAt.toISOString(),
+      trace_id: e.traceId,
+      usage_category: e.usageCategory,
+      customer_id: e.customerId,
+      customer_ref: e.customerRef,
+      month: e.month,
+      occurred_at: e.occurredAt.toISOString(),
+    })),
+    failed_jobs: failedJobs.map((j) => ({
+      queue: j.queue,
+      job_id: j.jobId,
+      name: j.name,
+      failed_reason: j.failedReason,
+      attempts_made: j.attemptsMade,
+      failed_at: j.failedAt?.toISOString() ?? null,
+      error_ids: j.errorIds,
+    })),
+  };
 }

@@ -5,126 +5,123 @@ import { errorIdOf } from "../use-cases/error-id";
 import type { LedgerDeps } from "./ledger-deps";
 
 export interface SyncRunItemError {
-	errorId: string;
-	traceId: string;
-	usageCategory: string;
-	status: string;
-	reason: string | null;
+  errorId: string;
+  traceId: string;
+  usageCategory: string;
+  status: string;
+  reason: string | null;
 }
 
 export interface SyncRunDetails {
-	syncId: string;
-	status: SyncRunStatus;
-	trigger: SyncTrigger;
-	window: { from: Date | null; to: Date | null };
-	customerId: string | null;
-	counts: SyncRunCounts;
-	createdAt: Date;
-	startedAt: Date | null;
-	finishedAt: Date | null;
-	/** One page of the processed trace ids (sorted), with the total for paging. */
-	processedTraceIds: string[];
-	processedTraceTotal: number;
-	/** The run's own failure, if any, and the current ledger errors of the traces it processed. */
-	error: string | null;
-	itemErrors: SyncRunItemError[];
-	/**
-	 * Latest occurred_at among the items this run wrote (chunks are read in time order, so it
-	 * approximates how far through its window the run is); null when not asked for or none yet.
-	 */
-	position: Date | null;
+  syncId: string;
+  status: SyncRunStatus;
+  trigger: SyncTrigger;
+  window: { from: Date | null; to: Date | null };
+  customerId: string | null;
+  counts: SyncRunCounts;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  /** One page of the processed trace ids (sorted), with the total for paging. */
+  processedTraceIds: string[];
+  processedTraceTotal: number;
+  /** The run's own failure, if any, and the current ledger errors of the traces it processed. */
+  error: string | null;
+  itemErrors: SyncRunItemError[];
+  /**
+   * Latest occurred_at among the items this run wrote (chunks are read in time order, so it
+   * approximates how far through its window the run is); null when not asked for or none yet.
+   */
+  position: Date | null;
 }
 
 export interface SyncRunPage {
-	limit?: number;
-	offset?: number;
-	/** At most this many item errors (default 100). */
-	errorLimit?: number;
-	/** Also compute `position` (one more query). */
-	position?: boolean;
+  limit?: number;
+  offset?: number;
+  /** At most this many item errors (default 100). */
+  errorLimit?: number;
+  /** Also compute `position` (one more query). */
+  position?: boolean;
 }
 
 /** `GET /usage/sync/:sync_id` and `sparks sync --wait`: null when no such run. */
 export async function getSyncRun(
-	deps: Pick<LedgerDeps, "database">,
-	syncId: string,
-	page: SyncRunPage = {},
+  deps: Pick<LedgerDeps, "database">,
+  syncId: string,
+  page: SyncRunPage = {},
 ): Promise<SyncRunDetails | null> {
-	const db = deps.database.db;
-	const run = await new SyncRunRepository(db).find(syncId);
-	if (!run) return null;
-	const limit = page.limit ?? 1_000;
-	const offset = page.offset ?? 0;
-	const [traces, totals, errors, position] = await Promise.all([
-		limit === 0
-			? Promise.resolve([])
-			: db
-					.select({ traceId: syncRunTraces.traceId })
-					.from(syncRunTraces)
-					.where(eq(syncRunTraces.syncRunId, syncId))
-					.orderBy(asc(syncRunTraces.traceId))
-					.limit(limit)
-					.offset(offset),
-		db
-			.select({ n: count() })
-			.from(syncRunTraces)
-			.where(eq(syncRunTraces.syncRunId, syncId)),
-		db
-			.select({
-				id: usageItems.id,
-				traceId: usageItems.traceId,
-				usageCategory: usageItems.usageCategory,
-				status: usageItems.status,
-				reason: usageItems.reason,
-			})
-			.from(usageItems)
-			.where(
-				and(
-					inArray(
-						usageItems.traceId,
-						db
-							.select({ traceId: syncRunTraces.traceId })
-							.from(syncRunTraces)
-							.where(eq(syncRunTraces.syncRunId, syncId)),
-					),
-					inArray(usageItems.status, ["quarantined", "failed", "discrepancy"]),
-				),
-			)
-			.orderBy(asc(usageItems.id))
-			.limit(page.errorLimit ?? 100),
-		page.position
-			? db
-					.select({ at: max(usageItems.occurredAt) })
-					.from(usageItems)
-					.where(eq(usageItems.syncRunId, syncId))
-			: Promise.resolve([]),
-	]);
-	return {
-		syncId: run.id,
-		status: run.status,
-		trigger: run.trigger,
-		window: { from: run.windowFrom, to: run.windowTo },
-		customerId: run.customerId,
-		counts: run.counts,
-		createdAt: run.createdAt,
-		startedAt: run.startedAt,
-		finishedAt: run.finishedAt,
-		processedTraceIds: traces.map((t) => t.traceId),
-		processedTraceTotal: Number(totals[0]?.n ?? 0),
-		error: run.error,
-		itemErrors: errors.map((e) => ({
-			errorId: errorIdOf(e.id),
-			traceId: e.traceId,
-			usageCategory: e.usageCategory,
-			status: e.status,
-			reason: e.reason,
-		})),
-		position: position[0]?.at ?? null,
-	};
+  const db = deps.database.db;
+  const run = await new SyncRunRepository(db).find(syncId);
+  if (!run) return null;
+  const limit = page.limit ?? 1_000;
+  const offset = page.offset ?? 0;
+  const [traces, totals, errors, position] = await Promise.all([
+    limit === 0
+      ? Promise.resolve([])
+      : db
+          .select({ traceId: syncRunTraces.traceId })
+          .from(syncRunTraces)
+          .where(eq(syncRunTraces.syncRunId, syncId))
+          .orderBy(asc(syncRunTraces.traceId))
+          .limit(limit)
+          .offset(offset),
+    db.select({ n: count() }).from(syncRunTraces).where(eq(syncRunTraces.syncRunId, syncId)),
+    db
+      .select({
+        id: usageItems.id,
+        traceId: usageItems.traceId,
+        usageCategory: usageItems.usageCategory,
+        status: usageItems.status,
+        reason: usageItems.reason,
+      })
+      .from(usageItems)
+      .where(
+        and(
+          inArray(
+            usageItems.traceId,
+            db
+              .select({ traceId: syncRunTraces.traceId })
+              .from(syncRunTraces)
+              .where(eq(syncRunTraces.syncRunId, syncId)),
+          ),
+          inArray(usageItems.status, ["quarantined", "failed", "discrepancy"]),
+        ),
+      )
+      .orderBy(asc(usageItems.id))
+      .limit(page.errorLimit ?? 100),
+    page.position
+      ? db
+          .select({ at: max(usageItems.occurredAt) })
+          .from(usageItems)
+          .where(eq(usageItems.syncRunId, syncId))
+      : Promise.resolve([]),
+  ]);
+  return {
+    syncId: run.id,
+    status: run.status,
+    trigger: run.trigger,
+    window: { from: run.windowFrom, to: run.windowTo },
+    customerId: run.customerId,
+    counts: run.counts,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    processedTraceIds: traces.map((t) => t.traceId),
+    processedTraceTotal: Number(totals[0]?.n ?? 0),
+    error: run.error,
+    itemErrors: errors.map((e) => ({
+      errorId: errorIdOf(e.id),
+      traceId: e.traceId,
+      usageCategory: e.usageCategory,
+      status: e.status,
+      reason: e.reason,
+    })),
+    position: position[0]?.at ?? null,
+  };
 }
 
 export function isFinished(status: SyncRunStatus): boolean {
-	return status === "completed" || status === "failed";
+  return status === "completed" || status === "failed";
 }
 
 /**
@@ -132,29 +129,22 @@ export function isFinished(status: SyncRunStatus): boolean {
  * `--wait`). `onProgress` sees every poll (the backfill bar).
  */
 export async function waitForSyncRun(
-	deps: Pick<LedgerDeps, "database">,
-	syncId: string,
-	options: {
-		timeoutMs: number;
-		intervalMs?: number;
-		onProgress?: (run: SyncRunDetails) => void;
-	},
+  deps: Pick<LedgerDeps, "database">,
+  syncId: string,
+  options: { timeoutMs: number; intervalMs?: number; onProgress?: (run: SyncRunDetails) => void },
 ): Promise<SyncRunDetails | null> {
-	const deadline = Date.now() + options.timeoutMs;
-	for (;;) {
-		const run = await getSyncRun(deps, syncId, {
-			limit: 0,
-			errorLimit: 0,
-			position: Boolean(options.onProgress),
-		});
-		if (!run) return null;
-		options.onProgress?.(run);
-		if (isFinished(run.status) || Date.now() >= deadline) return run;
-		await new Promise((r) =>
-			setTimeout(
-				r,
-				Math.min(options.intervalMs ?? 250, Math.max(1, deadline - Date.now())),
-			),
-		);
-	}
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const run = await getSyncRun(deps, syncId, {
+      limit: 0,
+      errorLimit: 0,
+      position: Boolean(options.onProgress),
+    });
+    if (!run) return null;
+    options.onProgress?.(run);
+    if (isFinished(run.status) || Date.now() >= deadline) return run;
+    await new Promise((r) =>
+      setTimeout(r, Math.min(options.intervalMs ?? 250, Math.max(1, deadline - Date.now()))),
+    );
+  }
 }

@@ -1,75 +1,67 @@
 import {
-	type BillingConfig,
-	type DerivedUsage,
-	formatSparks,
-	isOlderThanStripeLimit,
-	isUsageCategory,
-	monthOf,
-	parseDecimal,
-	sparksToNanoLimit,
-	toNanoSparks,
+  type BillingConfig,
+  type DerivedUsage,
+  formatSparks,
+  isOlderThanStripeLimit,
+  isUsageCategory,
+  monthOf,
+  parseDecimal,
+  sparksToNanoLimit,
+  toNanoSparks,
 } from "@sparks/core";
 import type { CustomerRow, LedgerItemWrite, TierSegment } from "@sparks/db";
 
 /** Category stored for a bad `usage_category` value, which has no category of its own. */
 export const INVALID_CATEGORY = "invalid";
 
-export const TOO_OLD_REASON =
-	"older than Stripe's 35-day limit for meter events: reported, not sent";
+export const TOO_OLD_REASON = "older than Stripe's 35-day limit for meter events: reported, not sent";
 
 export interface DesiredContext {
-	config: BillingConfig;
-	now: Date;
-	customers: ReadonlyMap<string, CustomerRow>;
-	tiers: ReadonlyMap<string, readonly TierSegment[]>;
-	syncRunId: string | null;
+  config: BillingConfig;
+  now: Date;
+  customers: ReadonlyMap<string, CustomerRow>;
+  tiers: ReadonlyMap<string, readonly TierSegment[]>;
+  syncRunId: string | null;
 }
 
 /** The tier in force at `at`: tier_history when it covers the moment, else the current tier. */
 export function tierAt(
-	customer: CustomerRow,
-	segments: readonly TierSegment[] | undefined,
-	at: Date,
+  customer: CustomerRow,
+  segments: readonly TierSegment[] | undefined,
+  at: Date,
 ): string {
-	const t = at.getTime();
-	for (const s of segments ?? []) {
-		if (
-			s.effectiveFrom.getTime() <= t &&
-			(s.effectiveTo === null || t < s.effectiveTo.getTime())
-		)
-			return s.tier;
-	}
-	return customer.tier;
+  const t = at.getTime();
+  for (const s of segments ?? []) {
+    if (s.effectiveFrom.getTime() <= t && (s.effectiveTo === null || t < s.effectiveTo.getTime()))
+      return s.tier;
+  }
+  return customer.tier;
 }
 
 /** Amount at risk of a quarantined value, when it is at least a readable non-negative number. */
-function atRiskNano(
-	category: string | null,
-	raw: unknown,
-	config: BillingConfig,
-): bigint {
-	if (category === null || !isUsageCategory(category)) return 0n;
-	if (typeof raw !== "number" && typeof raw !== "string") return 0n;
-	const parsed = parseDecimal(raw);
-	if (!parsed.ok || parsed.val.coefficient < 0n) return 0n;
-	try {
-		const nano = toNanoSparks(category, parsed.val, config);
-		// A value beyond max_sparks_per_item is implausible, not money at risk; it would also
-		// overflow the ledger's numeric(38, 9) and fail the whole page (the reason keeps the raw value).
-		return nano > sparksToNanoLimit(config.maxSparksPerItem) ? 0n : nano;
-	} catch {
-		return 0n;
-	}
+function atRiskNano(category: string | null, raw: unknown, config: BillingConfig): bigint {
+  if (category === null || !isUsageCategory(category)) return 0n;
+  if (typeof raw !== "number" && typeof raw !== "string") return 0n;
+  const parsed = parseDecimal(raw);
+  if (!parsed.ok || parsed.val.coefficient < 0n) return 0n;
+  try {
+    const nano = toNanoSparks(category, parsed.val, config);
+    // A value beyond max_sparks_per_item is implausible, not money at risk; it would also
+    // overflow the ledger's numeric(38, 9) and fail the whole page (the reason keeps the raw value).
+    return nano > sparksToNanoLimit(config.maxSparksPerItem) ? 0n : nano;
+  } catch {
+    return 0n;
+  }
 }
 
 /** What every row of one trace shares. */
 interface RowBase {
-	derived: DerivedUsage;
-	customerId: string | null;
-	month: string;
-	occurredAt: Date;
-	tier: string | null;
-	syncRunId: string | null;
+  derived: DerivedUsage;
+  customerId: string | null;
+  month: string;
+  occurredAt: Date;
+  tier: string | null;
+  syncRunId: string | null;
 }
 
 /**
@@ -78,34 +70,34 @@ interface RowBase {
  * was the largest single cost of deriving a page.
  */
 function ledgerRow(
-	base: RowBase,
-	usageCategory: string,
-	status: LedgerItemWrite["status"],
-	quantity: string | null,
-	unit: string | null,
-	rawValue: unknown,
-	exactSparks: string,
-	reason: string | null,
+  base: RowBase,
+  usageCategory: string,
+  status: LedgerItemWrite["status"],
+  quantity: string | null,
+  unit: string | null,
+  rawValue: unknown,
+  exactSparks: string,
+  reason: string | null,
 ): LedgerItemWrite {
-	return {
-		traceId: base.derived.traceId,
-		usageCategory,
-		quantityRevision: 0,
-		status,
-		customerId: base.customerId,
-		customerRef: base.derived.customerRef,
-		month: base.month,
-		occurredAt: base.occurredAt,
-		quantity,
-		unit,
-		rawValue,
-		exactSparks,
-		reason,
-		costCenter: base.derived.costCenter,
-		tier: base.tier,
-		tierHint: base.derived.tierHint,
-		syncRunId: base.syncRunId,
-	};
+  return {
+    traceId: base.derived.traceId,
+    usageCategory,
+    quantityRevision: 0,
+    status,
+    customerId: base.customerId,
+    customerRef: base.derived.customerRef,
+    month: base.month,
+    occurredAt: base.occurredAt,
+    quantity,
+    unit,
+    rawValue,
+    exactSparks,
+    reason,
+    costCenter: base.derived.costCenter,
+    tier: base.tier,
+    tierHint: base.derived.tierHint,
+    syncRunId: base.syncRunId,
+  };
 }
 
 /**
@@ -113,65 +105,49 @@ function ledgerRow(
  * customer resolution, the tier at the trace's time, the 35-day rule and quarantine reasons.
  */
 export function desiredItems(
-	derived: DerivedUsage,
-	occurredAt: Date,
-	ctx: DesiredContext,
+  derived: DerivedUsage,
+  occurredAt: Date,
+  ctx: DesiredContext,
 ): LedgerItemWrite[] {
-	const ref = derived.customerRef;
-	const customer = ref === null ? undefined : ctx.customers.get(ref);
-	let traceReason: string | null = derived.traceProblem;
-	if (traceReason === null && customer === undefined)
-		traceReason = `unknown customer '${ref ?? ""}'`;
-	const tier = customer
-		? tierAt(customer, ctx.tiers.get(customer.id), occurredAt)
-		: null;
-	const tooOld = isOlderThanStripeLimit(occurredAt, ctx.now);
-	const customerId = customer?.id ?? null;
-	const month = monthOf(occurredAt);
-	const same: RowBase = {
-		derived,
-		customerId,
-		month,
-		occurredAt,
-		tier,
-		syncRunId: ctx.syncRunId,
-	};
-	const rows: LedgerItemWrite[] = [];
-	for (const item of derived.items) {
-		const status =
-			traceReason !== null ? "quarantined" : tooOld ? "unbillable" : "pending";
-		const reason =
-			status === "quarantined"
-				? traceReason
-				: status === "unbillable"
-					? TOO_OLD_REASON
-					: null;
-		rows.push(
-			ledgerRow(
-				same,
-				item.category,
-				status,
-				item.quantity,
-				item.unit,
-				null,
-				formatSparks(item.nanoSparks),
-				reason,
-			),
-		);
-	}
-	for (const q of derived.quarantined) {
-		rows.push(
-			ledgerRow(
-				same,
-				q.category ?? INVALID_CATEGORY,
-				"quarantined",
-				null,
-				q.category ? ctx.config.rates[q.category].unit : null,
-				q.rawValue === undefined ? null : q.rawValue,
-				formatSparks(atRiskNano(q.category, q.rawValue, ctx.config)),
-				traceReason === null ? q.reason : `${traceReason}; ${q.reason}`,
-			),
-		);
-	}
-	return rows;
+  const ref = derived.customerRef;
+  const customer = ref === null ? undefined : ctx.customers.get(ref);
+  let traceReason: string | null = derived.traceProblem;
+  if (traceReason === null && customer === undefined) traceReason = `unknown customer '${ref ?? ""}'`;
+  const tier = customer ? tierAt(customer, ctx.tiers.get(customer.id), occurredAt) : null;
+  const tooOld = isOlderThanStripeLimit(occurredAt, ctx.now);
+  const customerId = customer?.id ?? null;
+  const month = monthOf(occurredAt);
+  const same: RowBase = { derived, customerId, month, occurredAt, tier, syncRunId: ctx.syncRunId };
+  const rows: LedgerItemWrite[] = [];
+  for (const item of derived.items) {
+    const status = traceReason !== null ? "quarantined" : tooOld ? "unbillable" : "pending";
+    const reason = status === "quarantined" ? traceReason : status === "unbillable" ? TOO_OLD_REASON : null;
+    rows.push(
+      ledgerRow(
+        same,
+        item.category,
+        status,
+        item.quantity,
+        item.unit,
+        null,
+        formatSparks(item.nanoSparks),
+        reason,
+      ),
+    );
+  }
+  for (const q of derived.quarantined) {
+    rows.push(
+      ledgerRow(
+        same,
+        q.category ?? INVALID_CATEGORY,
+        "quarantined",
+        null,
+        q.category ? ctx.config.rates[q.category].unit : null,
+        q.rawValue === undefined ? null : q.rawValue,
+        formatSparks(atRiskNano(q.category, q.rawValue, ctx.config)),
+        traceReason === null ? q.reason : `${traceReason}; ${q.reason}`,
+      ),
+    );
+  }
+  return rows;
 }

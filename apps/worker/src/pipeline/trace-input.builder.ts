@@ -10,49 +10,39 @@ const TRACE_TYPE = "TRACE";
  * observation (Langfuse v4 propagates trace attributes to it), else the earliest observation.
  * Core then falls back to the other observations' metadata key by key, in time order.
  */
-export function buildTraceInput(
-	traceId: string,
-	rows: readonly StagedObservation[],
-): TraceInput {
-	const ordered = [...rows].sort(
-		(a, b) =>
-			a.startTime.getTime() - b.startTime.getTime() ||
-			a.observationId.localeCompare(b.observationId),
-	);
-	const traceRow = ordered.find((r) => r.type === TRACE_TYPE);
-	const observations = ordered.filter((r) => r.type !== TRACE_TYPE);
-	const root = observations.find((r) => r.isRoot) ?? observations[0];
-	const timestamp = traceRow?.startTime ?? ordered[0]?.startTime ?? new Date(0);
-	const userId =
-		traceRow?.userId ??
-		root?.userId ??
-		observations.find((r) => r.userId !== null)?.userId ??
-		null;
-	return {
-		traceId,
-		timestamp,
-		userId,
-		metadata: traceRow ? traceRow.metadata : (root?.metadata ?? null),
-		observations: observations.map(
-			(r): ObservationInput => ({
-				id: r.observationId,
-				type: r.type,
-				metadata: r.metadata,
-				usageDetails: r.usageDetails,
-			}),
-		),
-	};
+export function buildTraceInput(traceId: string, rows: readonly StagedObservation[]): TraceInput {
+  const ordered = [...rows].sort(
+    (a, b) => a.startTime.getTime() - b.startTime.getTime() || a.observationId.localeCompare(b.observationId),
+  );
+  const traceRow = ordered.find((r) => r.type === TRACE_TYPE);
+  const observations = ordered.filter((r) => r.type !== TRACE_TYPE);
+  const root = observations.find((r) => r.isRoot) ?? observations[0];
+  const timestamp = traceRow?.startTime ?? ordered[0]?.startTime ?? new Date(0);
+  const userId =
+    traceRow?.userId ?? root?.userId ?? observations.find((r) => r.userId !== null)?.userId ?? null;
+  return {
+    traceId,
+    timestamp,
+    userId,
+    metadata: traceRow ? traceRow.metadata : (root?.metadata ?? null),
+    observations: observations.map(
+      (r): ObservationInput => ({
+        id: r.observationId,
+        type: r.type,
+        metadata: r.metadata,
+        usageDetails: r.usageDetails,
+      }),
+    ),
+  };
 }
 
 /** Groups staged rows by trace id. */
-export function groupByTrace(
-	rows: readonly StagedObservation[],
-): Map<string, StagedObservation[]> {
-	const out = new Map<string, StagedObservation[]>();
-	for (const row of rows) {
-		const list = out.get(row.traceId);
-		if (list) list.push(row);
-		else out.set(row.traceId, [row]);
-	}
-	return out;
+export function groupByTrace(rows: readonly StagedObservation[]): Map<string, StagedObservation[]> {
+  const out = new Map<string, StagedObservation[]>();
+  for (const row of rows) {
+    const list = out.get(row.traceId);
+    if (list) list.push(row);
+    else out.set(row.traceId, [row]);
+  }
+  return out;
 }

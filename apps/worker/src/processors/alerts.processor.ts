@@ -1,8 +1,4 @@
-import {
-	AlertsSentRepository,
-	createNotifier,
-	type Notifier,
-} from "@sparks/alerts";
+import { AlertsSentRepository, createNotifier, type Notifier } from "@sparks/alerts";
 import { deliverAlert } from "../use-cases/deliver-alert.use-case";
 import type { ProcessorDefinition } from "./processor-registry";
 
@@ -12,29 +8,25 @@ import type { ProcessorDefinition } from "./processor-registry";
  * every composition root gets alerts without wiring them.
  */
 export const alertsProcessor: ProcessorDefinition<"alerts"> = {
-	create: (deps) => {
-		const notifier: Notifier =
-			deps.alerts?.notifier ?? createNotifier(deps.config.alerts, deps.logger);
-		const repository = new AlertsSentRepository(deps.database.db);
-		const logger = deps.logger.child({ queue: "alerts" });
-		return async (payload, job) => {
-			const outcome = await deliverAlert(
-				{
-					notifier,
-					repository,
-					queues: deps.queues,
-					logger: logger.child({
-						jobId: job.id,
-						attempt: job.attemptsMade + 1,
-					}),
-					now: deps.now ?? (() => new Date()),
-					options: deps.alerts?.options,
-				},
-				payload,
-			);
-			return outcome;
-		};
-	},
-	// Alerts are few; one at a time keeps the hourly budget exact.
-	options: () => ({ concurrency: 1 }),
+  create: (deps) => {
+    const notifier: Notifier = deps.alerts?.notifier ?? createNotifier(deps.config.alerts, deps.logger);
+    const repository = new AlertsSentRepository(deps.database.db);
+    const logger = deps.logger.child({ queue: "alerts" });
+    return async (payload, job) => {
+      const outcome = await deliverAlert(
+        {
+          notifier,
+          repository,
+          queues: deps.queues,
+          logger: logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 }),
+          now: deps.now ?? (() => new Date()),
+          options: deps.alerts?.options,
+        },
+        payload,
+      );
+      return outcome;
+    };
+  },
+  // Alerts are few; one at a time keeps the hourly budget exact.
+  options: () => ({ concurrency: 1 }),
 };

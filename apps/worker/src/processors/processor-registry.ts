@@ -10,14 +10,10 @@ import { stripeWebhooksProcessor } from "./stripe-webhooks.processor";
 import { syncUsageProcessor } from "./sync-usage.processor";
 
 export interface ProcessorDefinition<N extends JobName> {
-	create(deps: WorkerDeps): JobHandler<N>;
-	/** Called once BullMQ will not try the job again (attempts spent, unrecoverable, stalled). */
-	onFinalFailure?(deps: WorkerDeps, job: Job, error: Error): Promise<void>;
-	options?(
-		deps: WorkerDeps,
-	): Partial<
-		Pick<QueueWorkerOptions, "concurrency" | "limiter" | "lockDuration">
-	>;
+  create(deps: WorkerDeps): JobHandler<N>;
+  /** Called once BullMQ will not try the job again (attempts spent, unrecoverable, stalled). */
+  onFinalFailure?(deps: WorkerDeps, job: Job, error: Error): Promise<void>;
+  options?(deps: WorkerDeps): Partial<Pick<QueueWorkerOptions, "concurrency" | "limiter" | "lockDuration">>;
 }
 
 export type ProcessorRegistry = { [N in JobName]?: ProcessorDefinition<N> };
@@ -27,11 +23,11 @@ export type ProcessorRegistry = { [N in JobName]?: ProcessorDefinition<N> };
  * has no worker in this process.
  */
 export const processors: ProcessorRegistry = {
-	alerts: alertsProcessor,
-	syncUsage: syncUsageProcessor,
-	pushMeterEvents: pushMeterEventsProcessor,
-	stripeWebhooks: stripeWebhooksProcessor,
-	monthClose: monthCloseProcessor,
-	reconcile: reconcileProcessor,
-	retention: retentionProcessor,
+  alerts: alertsProcessor,
+  syncUsage: syncUsageProcessor,
+  pushMeterEvents: pushMeterEventsProcessor,
+  stripeWebhooks: stripeWebhooksProcessor,
+  monthClose: monthCloseProcessor,
+  reconcile: reconcileProcessor,
+  retention: retentionProcessor,
 };

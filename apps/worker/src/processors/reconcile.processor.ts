@@ -11,25 +11,20 @@ export const RECONCILE_DAILY = "reconcileDaily";
  * the previous one (its invoice may still be open and late lines land in the current one).
  */
 export const reconcileProcessor: ProcessorDefinition<"reconcile"> = {
-	create: (deps) => async (payload, job) => {
-		const current = monthOf(clock(deps));
-		const months =
-			job.name === RECONCILE_DAILY
-				? [prevMonth(current), current]
-				: [payload.month];
-		const out = [];
-		for (const month of months) {
-			const report = await reconcile(deps, { month, repair: payload.repair });
-			out.push({
-				month,
-				rows: report.rows.length,
-				repairs: report.repairs.map(
-					(r) => `${r.action}:${r.identifier ?? "-"}:${r.outcome}`,
-				),
-				alerts: report.alerts,
-			});
-		}
-		return out;
-	},
-	options: () => ({ concurrency: 1, lockDuration: 300_000 }),
+  create: (deps) => async (payload, job) => {
+    const current = monthOf(clock(deps));
+    const months = job.name === RECONCILE_DAILY ? [prevMonth(current), current] : [payload.month];
+    const out = [];
+    for (const month of months) {
+      const report = await reconcile(deps, { month, repair: payload.repair });
+      out.push({
+        month,
+        rows: report.rows.length,
+        repairs: report.repairs.map((r) => `${r.action}:${r.identifier ?? "-"}:${r.outcome}`),
+        alerts: report.alerts,
+      });
+    }
+    return out;
+  },
+  options: () => ({ concurrency: 1, lockDuration: 300_000 }),
 };

@@ -3,5 +3,5 @@
  * (ledger entry) can name errors without loading the Stripe adapter.
  */
 export function errorIdOf(itemId: number): string {
-	return `ui_${itemId}`;
+  return `ui_${itemId}`;
 }

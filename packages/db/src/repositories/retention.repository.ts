@@ -4,16 +4,14 @@ import { executeRows } from "../execute-rows";
 import { toNumber } from "./row-values.util";
 
 export interface RetentionCounts {
-	observation_usage: number;
-	sync_run_traces: number;
-	stripe_audit_log: number;
-	webhook_events: number;
+  observation_usage: number;
+  sync_run_traces: number;
+  stripe_audit_log: number;
+  webhook_events: number;
 }
 
 /** Item states that may still need their trace re-derived from staging (retry, send, repair). */
-const OPEN_ITEM_STATUSES = sql.raw(
-	`('pending', 'sending', 'failed', 'quarantined')`,
-);
+const OPEN_ITEM_STATUSES = sql.raw(`('pending', 'sending', 'failed', 'quarantined')`);
 
 /**
  * Deletes raw data older than a cutoff the caller has already clamped to the oldest month that
@@ -23,16 +21,16 @@ const OPEN_ITEM_STATUSES = sql.raw(
  * re-deriving a trace from half of its observations would look like a shrink (a discrepancy).
  */
 export class RetentionRepository {
-	constructor(private readonly db: SparksDb | SparksTx) {}
+  constructor(private readonly db: SparksDb | SparksTx) {}
 
-	async prune(cutoff: Date): Promise<RetentionCounts> {
-		const at = cutoff.toISOString();
-		const count = async (query: ReturnType<typeof sql>) => {
-			const rows = await executeRows<{ n: unknown }>(this.db, query);
-			return toNumber(rows[0]?.n ?? 0);
-		};
-		const observation_usage = await count(
-			sql`with gone as (
+  async prune(cutoff: Date): Promise<RetentionCounts> {
+    const at = cutoff.toISOString();
+    const count = async (query: ReturnType<typeof sql>) => {
+      const rows = await executeRows<{ n: unknown }>(this.db, query);
+      return toNumber(rows[0]?.n ?? 0);
+    };
+    const observation_usage = await count(
+      sql`with gone as (
             delete from observation_usage o
             where o.start_time < ${at}::timestamptz
               and not exists (select 1 from observation_usage n
@@ -43,30 +41,25 @@ export class RetentionRepository {
                                      or u.customer_id in (select id from customers where pause_reason = 'payment_failed')))
             returning 1)
           select count(*) as n from gone`,
-		);
-		const sync_run_traces = await count(
-			sql`with gone as (
+    );
+    const sync_run_traces = await count(
+      sql`with gone as (
             delete from sync_run_traces t using sync_runs r
             where t.sync_run_id = r.id and r.status in ('completed', 'failed')
               and r.finished_at < ${at}::timestamptz
             returning 1)
           select count(*) as n from gone`,
-		);
-		const stripe_audit_log = await count(
-			sql`with gone as (delete from stripe_audit_log where at < ${at}::timestamptz returning 1)
+    );
+    const stripe_audit_log = await count(
+      sql`with gone as (delete from stripe_audit_log where at < ${at}::timestamptz returning 1)
           select count(*) as n from gone`,
-		);
-		const webhook_events = await count(
-			sql`with gone as (
+    );
+    const webhook_events = await count(
+      sql`with gone as (
             delete from webhook_events where status = 'processed' and received_at < ${at}::timestamptz
             returning 1)
           select count(*) as n from gone`,
-		);
-		return {
-			observation_usage,
-			sync_run_traces,
-			stripe_audit_log,
-			webhook_events,
-		};
-	}
+    );
+    return { observation_usage, sync_run_traces, stripe_audit_log, webhook_events };
+  }
 }

@@ -15,37 +15,32 @@ export type ReleaseLock = () => Promise<void>;
  * here: `held` is this process's view of which keys it holds.
  */
 interface LockSession {
-	sql: Sql;
-	held: Set<string>;
+  sql: Sql;
+  held: Set<string>;
 }
 
 const sessions = new WeakMap<PostgresDatabase, LockSession>();
 const heldInPglite = new Set<string>();
 
 function lockSession(database: PostgresDatabase): LockSession {
-	let session = sessions.get(database);
-	if (!session) {
-		session = {
-			sql: postgres(database.url, {
-				max: 1,
-				idle_timeout: 0,
-				max_lifetime: 0,
-				onnotice: () => {},
-			}),
-			held: new Set(),
-		};
-		sessions.set(database, session);
-	}
-	return session;
+  let session = sessions.get(database);
+  if (!session) {
+    session = {
+      sql: postgres(database.url, { max: 1, idle_timeout: 0, max_lifetime: 0, onnotice: () => {} }),
+      held: new Set(),
+    };
+    sessions.set(database, session);
+  }
+  return session;
 }
 
 /** Closes the lock connection of a database (every lock it held is released with it). */
 export async function closeAdvisoryLocks(database: Database): Promise<void> {
-	if (database.kind !== "postgres") return;
-	const session = sessions.get(database);
-	if (!session) return;
-	sessions.delete(database);
-	await session.sql.end({ timeout: 5 });
+  if (database.kind !== "postgres") return;
+  const session = sessions.get(database);
+  if (!session) return;
+  sessions.delete(database);
+  await session.sql.end({ timeout: 5 });
 }
 
 /**
@@ -54,43 +49,39 @@ export async function closeAdvisoryLocks(database: Database): Promise<void> {
  * PGlite is one connection in one process, where advisory locks would be re-entrant and
  * useless: an in-process set does the job there. Returns null when another holder has it.
  */
-export async function tryAdvisoryLock(
-	database: Database,
-	key: string,
-): Promise<ReleaseLock | null> {
-	if (database.kind === "pglite") {
-		if (heldInPglite.has(key)) return null;
-		heldInPglite.add(key);
-		let released = false;
-		return async () => {
-			if (released) return;
-			released = true;
-			heldInPglite.delete(key);
-		};
-	}
-	const session = lockSession(database);
-	if (session.held.has(key)) return null;
-	// Claimed in-process before the query, so a concurrent caller here cannot take it re-entrantly.
-	session.held.add(key);
-	try {
-		const rows =
-			await session.sql`select pg_try_advisory_lock(hashtextextended(${key}, 0)) as locked`;
-		if (rows[0]?.locked !== true) {
-			session.held.delete(key);
-			return null;
-		}
-	} catch (error) {
-		session.held.delete(key);
-		throw error;
-	}
-	let released = false;
-	return async () => {
-		if (released) return;
-		released = true;
-		try {
-			await session.sql`select pg_advisory_unlock(hashtextextended(${key}, 0))`;
-		} finally {
-			session.held.delete(key);
-		}
-	};
+export async function tryAdvisoryLock(database: Database, key: string): Promise<ReleaseLock | null> {
+  if (database.kind === "pglite") {
+    if (heldInPglite.has(key)) return null;
+    heldInPglite.add(key);
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      heldInPglite.delete(key);
+    };
+  }
+  const session = lockSession(database);
+  if (session.held.has(key)) return null;
+  // Claimed in-process before the query, so a concurrent caller here cannot take it re-entrantly.
+  session.held.add(key);
+  try {
+    const rows = await session.sql`select pg_try_advisory_lock(hashtextextended(${key}, 0)) as locked`;
+    if (rows[0]?.locked !== true) {
+      session.held.delete(key);
+      return null;
+    }
+  } catch (error) {
+    session.held.delete(key);
+    throw error;
+  }
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    try {
+      await session.sql`select pg_advisory_unlock(hashtextextended(${key}, 0))`;
+    } finally {
+      session.held.delete(key);
+    }
+  };
 }

@@ -3,16 +3,13 @@ const JSON_ONLY_ESCAPE = /\\[bfnrtu]/;
 
 /** Element by element: quotes and backslashes escaped, anything else taken literally. */
 function quotedLiteral(values: ReadonlyArray<string | null>): string {
-	let out = "{";
-	for (let i = 0; i < values.length; i++) {
-		const v = values[i];
-		if (i > 0) out += ",";
-		out +=
-			v === null || v === undefined
-				? "NULL"
-				: `"${v.replace(/[\\"]/g, "\\$&")}"`;
-	}
-	return `${out}}`;
+  let out = "{";
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) out += ",";
+    out += v === null || v === undefined ? "NULL" : `"${v.replace(/[\\"]/g, "\\$&")}"`;
+  }
+  return `${out}}`;
 }
 
 /**
@@ -27,7 +24,7 @@ function quotedLiteral(values: ReadonlyArray<string | null>): string {
  * surrogates, which JSON escapes as `\n`/`\uXXXX`, take the element-by-element path.
  */
 export function textArrayParam(values: ReadonlyArray<string | null>): string {
-	const json = JSON.stringify(values);
-	if (JSON_ONLY_ESCAPE.test(json)) return quotedLiteral(values);
-	return `{${json.slice(1, -1)}}`;
+  const json = JSON.stringify(values);
+  if (JSON_ONLY_ESCAPE.test(json)) return quotedLiteral(values);
+  return `{${json.slice(1, -1)}}`;
 }

@@ -1,19 +1,8 @@
-import {
-	check,
-	index,
-	integer,
-	jsonb,
-	pgTable,
-	text,
-} from "drizzle-orm/pg-core";
+import { check, index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
 import { oneOf } from "./check.util";
 import { timestamptz } from "./columns.util";
 
-export const WEBHOOK_EVENT_STATUSES = [
-	"received",
-	"processed",
-	"failed",
-] as const;
+export const WEBHOOK_EVENT_STATUSES = ["received", "processed", "failed"] as const;
 export type WebhookEventStatus = (typeof WEBHOOK_EVENT_STATUSES)[number];
 
 /**
@@ -22,25 +11,22 @@ export type WebhookEventStatus = (typeof WEBHOOK_EVENT_STATUSES)[number];
  * ignore an event older than the state it would overwrite (out-of-order delivery).
  */
 export const webhookEvents = pgTable(
-	"webhook_events",
-	{
-		stripeEventId: text("stripe_event_id").primaryKey(),
-		type: text("type").notNull(),
-		created: timestamptz("created").notNull(),
-		payload: jsonb("payload").$type<unknown>().notNull(),
-		status: text("status")
-			.$type<WebhookEventStatus>()
-			.notNull()
-			.default("received"),
-		attempts: integer("attempts").notNull().default(0),
-		error: text("error"),
-		receivedAt: timestamptz("received_at").notNull().defaultNow(),
-		processedAt: timestamptz("processed_at"),
-	},
-	(t) => [
-		index("webhook_events_status_idx").on(t.status, t.receivedAt),
-		check("webhook_events_status_ck", oneOf(t.status, WEBHOOK_EVENT_STATUSES)),
-	],
+  "webhook_events",
+  {
+    stripeEventId: text("stripe_event_id").primaryKey(),
+    type: text("type").notNull(),
+    created: timestamptz("created").notNull(),
+    payload: jsonb("payload").$type<unknown>().notNull(),
+    status: text("status").$type<WebhookEventStatus>().notNull().default("received"),
+    attempts: integer("attempts").notNull().default(0),
+    error: text("error"),
+    receivedAt: timestamptz("received_at").notNull().defaultNow(),
+    processedAt: timestamptz("processed_at"),
+  },
+  (t) => [
+    index("webhook_events_status_idx").on(t.status, t.receivedAt),
+    check("webhook_events_status_ck", oneOf(t.status, WEBHOOK_EVENT_STATUSES)),
+  ],
 );
 
 export type WebhookEventRow = typeof webhookEvents.$inferSelect;

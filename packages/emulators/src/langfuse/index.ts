@@ -1,50 +1,46 @@
 export { decodeCursor, encodeCursor } from "./cursor.codec";
 export {
-	type FlowiseTrafficOptions,
-	type GeneratedTraceRecord,
-	generateFlowiseTraffic,
-	type TrafficDefect,
-	type TrafficKind,
+  type FlowiseTrafficOptions,
+  type GeneratedTraceRecord,
+  generateFlowiseTraffic,
+  type TrafficDefect,
+  type TrafficKind,
 } from "./flowise-traffic.generator";
 export {
-	createLangfuseEmulator,
-	type LangfuseEmulator,
-	type LangfuseEmulatorOptions,
+  createLangfuseEmulator,
+  type LangfuseEmulator,
+  type LangfuseEmulatorOptions,
 } from "./langfuse.emulator";
 export {
-	type FaultDecision,
-	type InjectedFault,
-	LangfuseFaults,
-	type RandomFailureOptions,
+  type FaultDecision,
+  type InjectedFault,
+  LangfuseFaults,
+  type RandomFailureOptions,
 } from "./langfuse.faults";
+export { LANGFUSE_ROUTES, type LangfuseRouteKey, type LangfuseRouteName } from "./langfuse.routes";
 export {
-	LANGFUSE_ROUTES,
-	type LangfuseRouteKey,
-	type LangfuseRouteName,
-} from "./langfuse.routes";
-export {
-	LangfuseStore,
-	type LangfuseStoreOptions,
-	type StoredObservation,
-	type StoredTrace,
+  LangfuseStore,
+  type LangfuseStoreOptions,
+  type StoredObservation,
+  type StoredTrace,
 } from "./langfuse.store";
 export {
-	type EmulatedObservation,
-	type EmulatedTrace,
-	type EmulatedTraceRecord,
-	OBSERVATION_LEVELS,
-	OBSERVATION_TYPES,
-	type ObservationLevel,
-	type ObservationType,
-	type TimeInput,
+  type EmulatedObservation,
+  type EmulatedTrace,
+  type EmulatedTraceRecord,
+  OBSERVATION_LEVELS,
+  OBSERVATION_TYPES,
+  type ObservationLevel,
+  type ObservationType,
+  type TimeInput,
 } from "./langfuse.types";
 export { LangfuseEmulatorInputError } from "./langfuse-emulator.error";
 export { parseTraceRecords } from "./langfuse-fixture.schema";
 export {
-	createLangfuseSchemaValidator,
-	LANGFUSE_OPENAPI_PATH,
-	type LangfuseSchemaValidator,
-	type SchemaCheck,
+  createLangfuseSchemaValidator,
+  LANGFUSE_OPENAPI_PATH,
+  type LangfuseSchemaValidator,
+  type SchemaCheck,
 } from "./langfuse-openapi.validator";
 export { LangfuseRequestStats } from "./langfuse-request.stats";
 export { FIELD_GROUPS, type FieldGroup } from "./observation.serializer";

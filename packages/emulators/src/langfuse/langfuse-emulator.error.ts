@@ -1,4 +1,4 @@
 /** Thrown when seeding data (code, JSON file, generator options) is malformed. */
 export class LangfuseEmulatorInputError extends Error {
-	override readonly name = "LangfuseEmulatorInputError";
+  override readonly name = "LangfuseEmulatorInputError";
 }

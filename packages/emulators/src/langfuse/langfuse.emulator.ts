@@ -1,223 +1,177 @@
 import { timingSafeEqual } from "node:crypto";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { LangfuseFaults, type RandomFailureOptions } from "./langfuse.faults";
-import {
-	LANGFUSE_ROUTES,
-	type LangfuseRouteKey,
-	type LangfuseRouteName,
-} from "./langfuse.routes";
+import { LANGFUSE_ROUTES, type LangfuseRouteKey, type LangfuseRouteName } from "./langfuse.routes";
 import { LangfuseStore } from "./langfuse.store";
 import {
-	type HandlerContext,
-	type HandlerResult,
-	legacyObservation,
-	legacyObservations,
-	legacyTrace,
-	legacyTraces,
-	observationsV2,
+  type HandlerContext,
+  type HandlerResult,
+  legacyObservation,
+  legacyObservations,
+  legacyTrace,
+  legacyTraces,
+  observationsV2,
 } from "./langfuse-handlers";
 import { LangfuseRequestStats } from "./langfuse-request.stats";
 
 export interface LangfuseEmulatorOptions {
-	/** Default 0 (a free port). */
-	port?: number;
-	/** Default 127.0.0.1. */
-	host?: string;
-	publicKey?: string;
-	secretKey?: string;
-	projectId?: string;
-	/** The emulator's clock (visibility, rate-limit windows); default the real clock. */
-	now?: () => Date;
-	/** Default delay between an item's time and its visibility (ms); default 0. */
-	ingestionDelayMs?: number;
-	/** Switch routes off (404) to emulate Langfuse Cloud after 2026-11-16 or an old server without v2. */
-	routes?: Partial<Record<LangfuseRouteName, boolean>>;
-	/** Share a store (e.g. seeded once for several emulators); default a new one. */
-	store?: LangfuseStore;
-	/** Per-minute request budget (429 + Retry-After beyond it). */
-	requestsPerMinute?: number;
-	randomFailures?: RandomFailureOptions;
+  /** Default 0 (a free port). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  publicKey?: string;
+  secretKey?: string;
+  projectId?: string;
+  /** The emulator's clock (visibility, rate-limit windows); default the real clock. */
+  now?: () => Date;
+  /** Default delay between an item's time and its visibility (ms); default 0. */
+  ingestionDelayMs?: number;
+  /** Switch routes off (404) to emulate Langfuse Cloud after 2026-11-16 or an old server without v2. */
+  routes?: Partial<Record<LangfuseRouteName, boolean>>;
+  /** Share a store (e.g. seeded once for several emulators); default a new one. */
+  store?: LangfuseStore;
+  /** Per-minute request budget (429 + Retry-After beyond it). */
+  requestsPerMinute?: number;
+  randomFailures?: RandomFailureOptions;
 }
 
 export interface LangfuseEmulator {
-	/** Base URL, e.g. `http://127.0.0.1:54321` (what `LANGFUSE_BASEURL` takes). */
-	url: string;
-	port: number;
-	publicKey: string;
-	secretKey: string;
-	projectId: string;
-	store: LangfuseStore;
-	faults: LangfuseFaults;
-	stats: LangfuseRequestStats;
-	setRouteEnabled(route: LangfuseRouteName, enabled: boolean): void;
-	close(): Promise<void>;
+  /** Base URL, e.g. `http://127.0.0.1:54321` (what `LANGFUSE_BASEURL` takes). */
+  url: string;
+  port: number;
+  publicKey: string;
+  secretKey: string;
+  projectId: string;
+  store: LangfuseStore;
+  faults: LangfuseFaults;
+  stats: LangfuseRequestStats;
+  setRouteEnabled(route: LangfuseRouteName, enabled: boolean): void;
+  close(): Promise<void>;
 }
 
 const ROUTE_BY_KEY = new Map<string, LangfuseRouteName>(
-	Object.entries(LANGFUSE_ROUTES).map(([name, key]) => [
-		key,
-		name as LangfuseRouteName,
-	]),
+  Object.entries(LANGFUSE_ROUTES).map(([name, key]) => [key, name as LangfuseRouteName]),
 );
 
 function sameSecret(given: string, expected: string): boolean {
-	const a = Buffer.from(given);
-	const b = Buffer.from(expected);
-	return a.length === b.length && timingSafeEqual(a, b);
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function checkBasicAuth(
-	header: string | undefined,
-	publicKey: string,
-	secretKey: string,
-): string | null {
-	if (!header) return "No authorization header";
-	const [scheme, encoded] = header.split(" ");
-	if (scheme?.toLowerCase() !== "basic" || !encoded) {
-		return "Invalid authorization header: use Basic auth with the public key as user and the secret key as password";
-	}
-	const decoded = Buffer.from(encoded, "base64").toString("utf8");
-	const colon = decoded.indexOf(":");
-	const user = colon < 0 ? decoded : decoded.slice(0, colon);
-	const password = colon < 0 ? "" : decoded.slice(colon + 1);
-	if (!sameSecret(user, publicKey) || !sameSecret(password, secretKey)) {
-		return "Invalid credentials. Confirm that you've configured the correct host.";
-	}
-	return null;
+function checkBasicAuth(header: string | undefined, publicKey: string, secretKey: string): string | null {
+  if (!header) return "No authorization header";
+  const [scheme, encoded] = header.split(" ");
+  if (scheme?.toLowerCase() !== "basic" || !encoded) {
+    return "Invalid authorization header: use Basic auth with the public key as user and the secret key as password";
+  }
+  const decoded = Buffer.from(encoded, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  const user = colon < 0 ? decoded : decoded.slice(0, colon);
+  const password = colon < 0 ? "" : decoded.slice(colon + 1);
+  if (!sameSecret(user, publicKey) || !sameSecret(password, secretKey)) {
+    return "Invalid credentials. Confirm that you've configured the correct host.";
+  }
+  return null;
 }
 
 /** Starts a Langfuse-compatible public API server on 127.0.0.1 (see README "Langfuse emulator"). */
 export async function createLangfuseEmulator(
-	options: LangfuseEmulatorOptions = {},
+  options: LangfuseEmulatorOptions = {},
 ): Promise<LangfuseEmulator> {
-	const now = options.now ?? (() => new Date());
-	const publicKey = options.publicKey ?? "pk-lf-emulator";
-	const secretKey = options.secretKey ?? "sk-lf-emulator";
-	const projectId = options.projectId ?? "emulated-project";
-	const store =
-		options.store ??
-		new LangfuseStore({ ingestionDelayMs: options.ingestionDelayMs ?? 0 });
-	if (options.store && options.ingestionDelayMs !== undefined)
-		store.ingestionDelayMs = options.ingestionDelayMs;
-	const faults = new LangfuseFaults(now);
-	if (options.requestsPerMinute !== undefined)
-		faults.setRequestsPerMinute(options.requestsPerMinute);
-	if (options.randomFailures) faults.setRandomFailures(options.randomFailures);
-	const stats = new LangfuseRequestStats();
-	const enabled = new Map<LangfuseRouteName, boolean>();
-	for (const name of Object.keys(LANGFUSE_ROUTES) as LangfuseRouteName[]) {
-		enabled.set(name, options.routes?.[name] ?? true);
-	}
+  const now = options.now ?? (() => new Date());
+  const publicKey = options.publicKey ?? "pk-lf-emulator";
+  const secretKey = options.secretKey ?? "sk-lf-emulator";
+  const projectId = options.projectId ?? "emulated-project";
+  const store = options.store ?? new LangfuseStore({ ingestionDelayMs: options.ingestionDelayMs ?? 0 });
+  if (options.store && options.ingestionDelayMs !== undefined)
+    store.ingestionDelayMs = options.ingestionDelayMs;
+  const faults = new LangfuseFaults(now);
+  if (options.requestsPerMinute !== undefined) faults.setRequestsPerMinute(options.requestsPerMinute);
+  if (options.randomFailures) faults.setRandomFailures(options.randomFailures);
+  const stats = new LangfuseRequestStats();
+  const enabled = new Map<LangfuseRouteName, boolean>();
+  for (const name of Object.keys(LANGFUSE_ROUTES) as LangfuseRouteName[]) {
+    enabled.set(name, options.routes?.[name] ?? true);
+  }
 
-	const app = Fastify({ logger: false });
-	const routeKeyOf = (
-		request: FastifyRequest,
-	): LangfuseRouteKey | undefined => {
-		const url = request.routeOptions.url;
-		if (url === undefined) return undefined;
-		const key = `${request.method} ${url}`;
-		return ROUTE_BY_KEY.has(key) ? (key as LangfuseRouteKey) : undefined;
-	};
+  const app = Fastify({ logger: false });
+  const routeKeyOf = (request: FastifyRequest): LangfuseRouteKey | undefined => {
+    const url = request.routeOptions.url;
+    if (url === undefined) return undefined;
+    const key = `${request.method} ${url}`;
+    return ROUTE_BY_KEY.has(key) ? (key as LangfuseRouteKey) : undefined;
+  };
 
-	app.addHook("onRequest", async (request, reply) => {
-		const key = routeKeyOf(request);
-		if (!key) return;
-		const name = ROUTE_BY_KEY.get(key)!;
-		if (!enabled.get(name)) {
-			return reply.code(404).send({
-				message: `${key.replace(/:(\w+)/g, "{$1}")} is not available on this server. Use GET /api/public/v2/observations.`,
-				error: "LangfuseNotFoundError",
-			});
-		}
-		if (name === "health") return;
-		const authError = checkBasicAuth(
-			request.headers.authorization,
-			publicKey,
-			secretKey,
-		);
-		if (authError)
-			return reply
-				.code(401)
-				.send({ message: authError, error: "UnauthorizedError" });
-		const fault = faults.decide(key);
-		if (!fault) return;
-		reply.headers(fault.headers);
-		if (fault.retryAfterSeconds !== undefined)
-			reply.header("retry-after", String(fault.retryAfterSeconds));
-		return reply
-			.code(fault.status)
-			.send({ message: fault.message, error: fault.message });
-	});
+  app.addHook("onRequest", async (request, reply) => {
+    const key = routeKeyOf(request);
+    if (!key) return;
+    const name = ROUTE_BY_KEY.get(key)!;
+    if (!enabled.get(name)) {
+      return reply.code(404).send({
+        message: `${key.replace(/:(\w+)/g, "{$1}")} is not available on this server. Use GET /api/public/v2/observations.`,
+        error: "LangfuseNotFoundError",
+      });
+    }
+    if (name === "health") return;
+    const authError = checkBasicAuth(request.headers.authorization, publicKey, secretKey);
+    if (authError) return reply.code(401).send({ message: authError, error: "UnauthorizedError" });
+    const fault = faults.decide(key);
+    if (!fault) return;
+    reply.headers(fault.headers);
+    if (fault.retryAfterSeconds !== undefined) reply.header("retry-after", String(fault.retryAfterSeconds));
+    return reply.code(fault.status).send({ message: fault.message, error: fault.message });
+  });
 
-	app.addHook("onResponse", async (request, reply) => {
-		stats.record(routeKeyOf(request) ?? "unmatched", reply.statusCode);
-	});
+  app.addHook("onResponse", async (request, reply) => {
+    stats.record(routeKeyOf(request) ?? "unmatched", reply.statusCode);
+  });
 
-	app.setNotFoundHandler((request, reply) => {
-		reply
-			.code(404)
-			.send({
-				message: `Route ${request.method} ${request.url} not found`,
-				error: "NotFound",
-			});
-	});
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ message: `Route ${request.method} ${request.url} not found`, error: "NotFound" });
+  });
 
-	const context = (): HandlerContext => ({
-		store,
-		stats,
-		projectId,
-		nowMs: now().getTime(),
-	});
-	const send = (reply: FastifyReply, result: HandlerResult) =>
-		reply.code(result.status).send(result.body);
+  const context = (): HandlerContext => ({ store, stats, projectId, nowMs: now().getTime() });
+  const send = (reply: FastifyReply, result: HandlerResult) => reply.code(result.status).send(result.body);
 
-	app.get("/api/public/health", async () => ({
-		status: "OK",
-		version: "emulator",
-	}));
-	app.get("/api/public/v2/observations", async (request, reply) =>
-		send(reply, observationsV2(request.query, context())),
-	);
-	app.get("/api/public/traces", async (request, reply) =>
-		send(reply, legacyTraces(request.query, context())),
-	);
-	app.get<{ Params: { traceId: string } }>(
-		"/api/public/traces/:traceId",
-		async (request, reply) =>
-			send(reply, legacyTrace(request.params.traceId, context())),
-	);
-	app.get("/api/public/observations", async (request, reply) =>
-		send(reply, legacyObservations(request.query, context())),
-	);
-	app.get<{ Params: { observationId: string } }>(
-		"/api/public/observations/:observationId",
-		async (request, reply) =>
-			send(reply, legacyObservation(request.params.observationId, context())),
-	);
+  app.get("/api/public/health", async () => ({ status: "OK", version: "emulator" }));
+  app.get("/api/public/v2/observations", async (request, reply) =>
+    send(reply, observationsV2(request.query, context())),
+  );
+  app.get("/api/public/traces", async (request, reply) =>
+    send(reply, legacyTraces(request.query, context())),
+  );
+  app.get<{ Params: { traceId: string } }>("/api/public/traces/:traceId", async (request, reply) =>
+    send(reply, legacyTrace(request.params.traceId, context())),
+  );
+  app.get("/api/public/observations", async (request, reply) =>
+    send(reply, legacyObservations(request.query, context())),
+  );
+  app.get<{ Params: { observationId: string } }>(
+    "/api/public/observations/:observationId",
+    async (request, reply) => send(reply, legacyObservation(request.params.observationId, context())),
+  );
 
-	await app.listen({
-		host: options.host ?? "127.0.0.1",
-		port: options.port ?? 0,
-	});
-	const address = app.server.address();
-	if (address === null || typeof address === "string")
-		throw new Error("Langfuse emulator has no TCP address");
-	const host = options.host ?? "127.0.0.1";
+  await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === "string")
+    throw new Error("Langfuse emulator has no TCP address");
+  const host = options.host ?? "127.0.0.1";
 
-	return {
-		url: `http://${host}:${address.port}`,
-		port: address.port,
-		publicKey,
-		secretKey,
-		projectId,
-		store,
-		faults,
-		stats,
-		setRouteEnabled: (route, on) => {
-			enabled.set(route, on);
-		},
-		close: async () => {
-			await app.close();
-		},
-	};
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    publicKey,
+    secretKey,
+    projectId,
+    store,
+    faults,
+    stats,
+    setRouteEnabled: (route, on) => {
+      enabled.set(route, on);
+    },
+    close: async () => {
+      await app.close();
+    },
+  };
 }

@@ -1,10 +1,6 @@
 export type { MeterTotal, SummaryWindow } from "./meter-event.ledger";
 export { MeterEventLedger } from "./meter-event.ledger";
-export type {
-	StripeEmulator,
-	StripeEmulatorOptions,
-	WebhookEventInput,
-} from "./stripe.emulator";
+export type { StripeEmulator, StripeEmulatorOptions, WebhookEventInput } from "./stripe.emulator";
 export { createStripeEmulator } from "./stripe.emulator";
 export type { ChosenFault, FaultRule, RandomFaults } from "./stripe.faults";
 export { StripeFaults } from "./stripe.faults";
