@@ -14,6 +14,7 @@ export {
   enqueueDueMonthCloses,
   finalSyncId,
   MONTH_CLOSE_CHECK,
+  type StuckCustomer,
 } from "./use-cases/close-month.use-case";
 export { errorIdOf } from "./use-cases/error-id";
 export {
@@ -37,6 +38,12 @@ export {
   reconcile,
   reconcileSourcesFrom,
 } from "./use-cases/reconcile.use-case";
+export {
+  invoiceServiceOf,
+  monthHoldReason,
+  type ReleaseOutcome,
+  releaseMonthInvoice,
+} from "./use-cases/release-month-invoice.use-case";
 export {
   type RequestedSync,
   requestSync,

@@ -98,13 +98,15 @@ export class CustomerMonthCloseRepository {
 
   /**
    * The customers a month close is about: everyone who existed before the month ended (each has
-   * a subscription invoice to release, usage or not) and everyone with usage filed in the month.
+   * a subscription invoice to release, usage or not), everyone with usage filed in the month, and
+   * everyone whose month-end invoice Sparks holds.
    */
   async customersOfMonth(month: string, monthEnd: Date): Promise<string[]> {
     const rows = await executeRows<{ id: unknown }>(
       this.db,
       sql`select id from customers where created_at < ${monthEnd.toISOString()}::timestamptz
           union select distinct customer_id from usage_items where month = ${month} and customer_id is not null
+          union select customer_id from customer_month_closes where month = ${month}
           order by 1`,
     );
     return rows.map((r) => String(r.id));
