@@ -16,14 +16,6 @@ export {
   MONTH_CLOSE_CHECK,
   type StuckCustomer,
 } from "./use-cases/close-month.use-case";
-export { errorIdOf } from "./use-cases/error-id";
-export {
-  type ErrorView,
-  listErrors,
-  parseErrorId,
-  type RetryOutcome,
-  retryErrors,
-} from "./use-cases/errors.use-case";
 export { type PushResult, pushMeterEvents } from "./use-cases/push-meter-events.use-case";
 export {
   DEFAULT_DRIFT_THRESHOLD_SPARKS,
@@ -44,12 +36,8 @@ export {
   type ReleaseOutcome,
   releaseMonthInvoice,
 } from "./use-cases/release-month-invoice.use-case";
-export {
-  type RequestedSync,
-  requestSync,
-  type SyncRequestInput,
-} from "./use-cases/request-sync.use-case";
 export { pruneRetention, type RetentionResult } from "./use-cases/retention.use-case";
+export { retryErrors, retryLedgerErrors } from "./use-cases/retry-errors.use-case";
 export {
   resolveWindow,
   runSync,
