@@ -8,6 +8,7 @@ import { registerMigrate } from "./commands/migrate.command";
 import { registerReconcile } from "./commands/reconcile.command";
 import { registerReport } from "./commands/report.command";
 import { registerStart } from "./commands/start.command";
+import { registerStripeAnchors } from "./commands/stripe-anchors.command";
 import { registerStripeSetup } from "./commands/stripe-setup.command";
 import { registerSync } from "./commands/sync.command";
 import { runCommand } from "./run-command";
@@ -23,6 +24,7 @@ const program = new Command("sparks")
 registerStart(program, env, repoRoot);
 registerMigrate(program, env);
 registerStripeSetup(program, env);
+registerStripeAnchors(program, env);
 registerEmulate(program);
 registerSync(program, env);
 registerBackfill(program, env);

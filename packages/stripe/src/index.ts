@@ -62,7 +62,10 @@ export { type ClassifiedStripeError, classifyStripeError, parseRetryAfter } from
 export { formatSetupReport } from "./stripe-setup.report";
 export {
   type CreateTierSubscriptionInput,
+  isMonthStartAnchor,
+  MONTH_START_ANCHOR,
   StripeSubscriptionService,
+  type SubscriptionAnchor,
   type SubscriptionItemSummary,
   type SubscriptionSummary,
   TIER_METADATA_KEY,

@@ -22,6 +22,22 @@ import { deliverWebhook, type WebhookDelivery } from "./stripe-webhook.signer";
 
 const METER_EVENTS_PATH = "/v1/billing/meter_events";
 const STREAM_PATH = "/v2/billing/meter_event_stream";
+/** Not Stripe: the emulator's clock, for tests and demos that move through months. */
+const CLOCK_PATH = "/_emulator/clock";
+
+function clockRoute(store: StripeStore, method: string, params: FormObject): unknown {
+  if (method === "POST") {
+    const advance = params.advance_seconds;
+    const to = params.to;
+    if (typeof advance === "string" && /^\d+$/.test(advance)) store.advanceClock(Number(advance) * 1000);
+    else if (typeof to === "string" && /^\d+$/.test(to)) {
+      if (Number(to) * 1000 < store.now())
+        throw StripeApiError.invalid("The clock only moves forward.", "to");
+      store.setClock(Number(to) * 1000);
+    } else throw StripeApiError.invalid("Give advance_seconds or to (Unix seconds).", "advance_seconds");
+  } else if (method !== "GET") throw StripeApiError.invalid("GET or POST only.", undefined, undefined, 405);
+  return { object: "emulator.clock", now: store.nowSec(), iso: new Date(store.now()).toISOString() };
+}
 
 export interface StripeEmulatorOptions {
   host?: string;
@@ -36,6 +52,11 @@ export interface StripeEmulatorOptions {
   webhookUrl?: string;
   /** Emulator clock in ms; drives timestamps, the 24 h dedupe window and the 35-day limit. */
   now?: () => number;
+  /**
+   * Invoice finalization grace in seconds (Stripe: 1 h by default, configurable up to 72 h):
+   * a subscription's draft finalizes this long after its period ends unless it is held.
+   */
+  finalizationGraceSec?: number;
   /** Added to every request; meter-event calls hold their customer+meter slot meanwhile. */
   latencyMs?: number;
   /** Requests per second over a sliding 1 s window (default 25, test mode); 0 or Infinity: off. */
@@ -65,6 +86,14 @@ export interface StripeEmulator {
   webhookDeliveries: WebhookDelivery[];
   /** Signs and POSTs an event (a full Stripe event, or just `type` + `data`) to `url`. */
   sendWebhook(event: StripeEventObject | WebhookEventInput, url?: string): Promise<WebhookDelivery>;
+  /** The emulator clock in ms (the `now` option plus any advance). */
+  now(): number;
+  /**
+   * Moves the clock forward by `ms` and does what Stripe does meanwhile, in time order:
+   * drafts cut at period ends (`invoice.created`), unheld drafts finalized after the grace.
+   * Also over HTTP: `POST /_emulator/clock` with `advance_seconds` or `to` (Unix seconds).
+   */
+  advanceClock(ms: number): void;
   /** Waits until automatic deliveries queued so far are done. */
   flushWebhooks(): Promise<void>;
   close(): Promise<void>;
@@ -101,6 +130,7 @@ export async function createStripeEmulator(opts: StripeEmulatorOptions = {}): Pr
   const webhookSecret = opts.webhookSecret ?? `whsec_${randomBytes(24).toString("hex")}`;
   const now = opts.now ?? Date.now;
   const store = new StripeStore(now);
+  if (opts.finalizationGraceSec !== undefined) store.finalizationGraceSec = opts.finalizationGraceSec;
   const recording = new StripeRecording(store.meterEvents);
   const faults = new StripeFaults();
   const idempotency = new IdempotencyCache();
@@ -169,7 +199,7 @@ export async function createStripeEmulator(opts: StripeEmulatorOptions = {}): Pr
       path,
       params: {},
       status: 0,
-      time: now(),
+      time: store.now(),
       idempotencyKey: idemKey,
       replayed: false,
       fault: null,
@@ -210,12 +240,19 @@ export async function createStripeEmulator(opts: StripeEmulatorOptions = {}): Pr
       const key = presentedKey(req.headers.authorization);
       if (path === STREAM_PATH) {
         const expires = key === null ? undefined : env.sessions.get(key);
-        if (expires === undefined || expires <= now()) throw sessionExpired();
+        if (expires === undefined || expires <= store.now()) throw sessionExpired();
       } else if (
         key === null ||
         !(key === secretKey || (opts.acceptAnyKey === true && isSecretKeyShape(key)))
       ) {
         throw unauthorized(key);
+      }
+
+      // Whatever Stripe would have done by now (period ends, finalizations) happens first.
+      store.tick();
+      if (path === CLOCK_PATH) {
+        respond(200, JSON.stringify(clockRoute(store, method, params)));
+        return;
       }
 
       const fault = faults.take(method, path);
@@ -277,7 +314,7 @@ export async function createStripeEmulator(opts: StripeEmulatorOptions = {}): Pr
           body: rawBody,
           status: 200,
           response: body,
-          storedAt: now(),
+          storedAt: store.now(),
           requestId: headers["request-id"] as string,
         });
       }
@@ -331,6 +368,8 @@ export async function createStripeEmulator(opts: StripeEmulatorOptions = {}): Pr
     faults,
     recording,
     webhookDeliveries,
+    now: () => store.now(),
+    advanceClock: (ms) => store.advanceClock(ms),
     sendWebhook: (event, url) => {
       const target = url ?? webhookUrl;
       if (target === undefined)

@@ -138,10 +138,19 @@ export interface SubscriptionItemObject {
 
 export type SubscriptionStatus = "active" | "canceled" | "past_due" | "incomplete" | "trialing" | "unpaid";
 
+export interface BillingCycleAnchorConfig {
+  day_of_month: number;
+  hour: number | null;
+  minute: number | null;
+  month: number | null;
+  second: number | null;
+}
+
 export interface SubscriptionObject {
   id: string;
   object: "subscription";
   billing_cycle_anchor: number;
+  billing_cycle_anchor_config: BillingCycleAnchorConfig | null;
   billing_mode: {
     type: "classic" | "flexible";
     flexible: { proration_discounts: string } | null;
@@ -224,6 +233,8 @@ export interface InvoiceObject {
   description: string | null;
   discounts: string[];
   due_date: number | null;
+  /** Customer balance applied at finalization (negative: credit), Stripe's sign. */
+  ending_balance: number | null;
   lines: { object: "list"; data: InvoiceLineObject[]; has_more: boolean; total_count: number; url: string };
   livemode: boolean;
   metadata: Metadata;
@@ -235,6 +246,9 @@ export interface InvoiceObject {
   } | null;
   period_end: number;
   period_start: number;
+  post_payment_credit_notes_amount: number;
+  pre_payment_credit_notes_amount: number;
+  starting_balance: number;
   status: InvoiceStatus;
   status_transitions: {
     finalized_at: number | null;
@@ -271,6 +285,54 @@ export interface InvoiceItemObject {
   proration: boolean;
   quantity: number;
   quantity_decimal: string;
+  /** Set when created with `subscription`: it lands only on that subscription's invoice. */
+  subscription: string | null;
+}
+
+export interface CreditNoteLineObject {
+  id: string;
+  object: "credit_note_line_item";
+  amount: number;
+  description: string | null;
+  discount_amount: number;
+  invoice_line_item: string | null;
+  livemode: boolean;
+  metadata: Metadata;
+  quantity: number | null;
+  type: "invoice_line_item" | "custom_line_item";
+  unit_amount: number | null;
+  unit_amount_decimal: string | null;
+}
+
+export interface CreditNoteObject {
+  id: string;
+  object: "credit_note";
+  amount: number;
+  amount_shipping: number;
+  created: number;
+  currency: string;
+  customer: string;
+  customer_balance_transaction: string | null;
+  discount_amount: number;
+  discount_amounts: never[];
+  effective_at: number | null;
+  invoice: string;
+  lines: { object: "list"; data: CreditNoteLineObject[]; has_more: boolean; url: string };
+  livemode: boolean;
+  memo: string | null;
+  metadata: Metadata;
+  number: string;
+  out_of_band_amount: number | null;
+  pdf: string;
+  post_payment_amount: number;
+  pre_payment_amount: number;
+  reason: "duplicate" | "fraudulent" | "order_change" | "product_unsatisfactory" | null;
+  refunds: never[];
+  status: "issued" | "void";
+  subtotal: number;
+  total: number;
+  type: "pre_payment" | "post_payment" | "mixed";
+  voided_at: number | null;
 }
 
 /** A Stripe `Event` as delivered to webhook endpoints. */

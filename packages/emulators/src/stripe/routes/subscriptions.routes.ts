@@ -1,8 +1,9 @@
 import { newId } from "../stripe.ids";
 import type { StripeRouter } from "../stripe.router";
 import type { StripeStore } from "../stripe.store";
-import type { SubscriptionItemObject, SubscriptionObject } from "../stripe.types";
+import type { BillingCycleAnchorConfig, SubscriptionItemObject, SubscriptionObject } from "../stripe.types";
 import { StripeApiError } from "../stripe-api.error";
+import { anchorFromConfig, nextPeriodEnd } from "../stripe-billing-cycle";
 import type { FormObject } from "../stripe-form.parser";
 import { newestFirst, paginate } from "../stripe-list";
 import {
@@ -20,7 +21,6 @@ import {
   type ParamShape,
   reqStr,
 } from "../stripe-params";
-import { periodEnd } from "../stripe-pricing";
 
 const ITEM_CREATE: ParamShape = {
   metadata: "map",
@@ -77,13 +77,24 @@ function newItem(
       `items[${i}][price]`,
     );
   }
-  const start = store.nowSec();
+  const now = store.nowSec();
+  // Items share the subscription's cycle: an item added later bills from the current period.
+  const sibling = sub.items.data[0];
+  const start = sibling?.current_period_start ?? now;
   const item: SubscriptionItemObject = {
     id: newId("si", 14),
     object: "subscription_item",
     billing_thresholds: null,
-    created: start,
-    current_period_end: periodEnd(start, price.recurring.interval, price.recurring.interval_count),
+    created: now,
+    current_period_end:
+      sibling?.current_period_end ??
+      nextPeriodEnd(
+        sub.billing_cycle_anchor,
+        start,
+        price.recurring.interval,
+        price.recurring.interval_count,
+        sub.billing_cycle_anchor_config?.day_of_month,
+      ),
     current_period_start: start,
     discounts: [],
     metadata: applyMetadata({}, raw),
@@ -98,6 +109,30 @@ function newItem(
     throw StripeApiError.invalid("You cannot set the quantity for metered plans.", `items[${i}][quantity]`);
   }
   return item;
+}
+
+function intIn(raw: FormObject, key: string, min: number, max: number): number | null {
+  const param = `billing_cycle_anchor_config[${key}]`;
+  const v = optInt(raw, key, param);
+  if (v === undefined) return null;
+  if (v < min || v > max)
+    throw StripeApiError.invalid(`Invalid ${param}: must be between ${min} and ${max}`, param);
+  return v;
+}
+
+/** `billing_cycle_anchor_config`: day 1–31 required; hour, minute, second, month optional. */
+function anchorConfig(params: FormObject): BillingCycleAnchorConfig | null {
+  const raw = optObj(params, "billing_cycle_anchor_config");
+  if (raw === undefined) return null;
+  const day = intIn(raw, "day_of_month", 1, 31);
+  if (day === null) throw StripeApiError.missing("billing_cycle_anchor_config[day_of_month]");
+  return {
+    day_of_month: day,
+    hour: intIn(raw, "hour", 0, 23),
+    minute: intIn(raw, "minute", 0, 59),
+    month: intIn(raw, "month", 1, 12),
+    second: intIn(raw, "second", 0, 59),
+  };
 }
 
 function applyShared(store: StripeStore, sub: SubscriptionObject, params: FormObject): void {
@@ -125,6 +160,7 @@ export function registerSubscriptionRoutes(router: StripeRouter): void {
       ...SHARED,
       backdate_start_date: "s",
       billing_cycle_anchor: "s",
+      billing_cycle_anchor_config: { day_of_month: "s", hour: "s", minute: "s", month: "s", second: "s" },
       billing_mode: { type: "s", flexible: { proration_discounts: "s" } },
       currency: "s",
       customer: "s",
@@ -142,11 +178,26 @@ export function registerSubscriptionRoutes(router: StripeRouter): void {
         : optEnum(modeRaw, "type", ["classic", "flexible"] as const, "billing_mode[type]");
     if (mode === undefined) throw StripeApiError.missing("billing_mode[type]");
     const now = store.nowSec();
+    const config = anchorConfig(params);
+    const anchorParam = optInt(params, "billing_cycle_anchor");
+    if (config !== null && anchorParam !== undefined) {
+      throw StripeApiError.invalid(
+        "You may only specify one of these parameters: billing_cycle_anchor, billing_cycle_anchor_config.",
+        "billing_cycle_anchor_config",
+      );
+    }
+    if (anchorParam !== undefined && anchorParam < now) {
+      throw StripeApiError.invalid("billing_cycle_anchor cannot be in the past.", "billing_cycle_anchor");
+    }
+    // Without an anchor Stripe anchors the cycle at creation; with one, the period before the
+    // anchor is a short (prorated) first period.
+    const anchor = config !== null ? anchorFromConfig(now, config) : (anchorParam ?? now);
     const id = newId("sub");
     const sub: SubscriptionObject = {
       id,
       object: "subscription",
-      billing_cycle_anchor: now,
+      billing_cycle_anchor: anchor,
+      billing_cycle_anchor_config: config,
       billing_mode: {
         type: mode,
         flexible: mode === "flexible" ? { proration_discounts: "itemized" } : null,
@@ -187,6 +238,15 @@ export function registerSubscriptionRoutes(router: StripeRouter): void {
     if (currencies.size > 1)
       throw StripeApiError.invalid("All prices on a subscription must have the same currency.", "items");
     sub.currency = sub.items.data[0]?.price.currency ?? "usd";
+    if (
+      config !== null &&
+      sub.items.data.some((it) => !["month", "year"].includes(it.price.recurring?.interval ?? ""))
+    ) {
+      throw StripeApiError.invalid(
+        "billing_cycle_anchor_config is only valid with monthly and yearly price intervals.",
+        "billing_cycle_anchor_config",
+      );
+    }
     applyShared(store, sub, params);
     store.subscriptions.set(id, sub);
     for (const item of sub.items.data) {
@@ -200,7 +260,23 @@ export function registerSubscriptionRoutes(router: StripeRouter): void {
         billingMode: mode,
       });
     }
+    store.reschedule();
     store.emit("customer.subscription.created", sub);
+    // Stripe's first invoice of a subscription: usage is billed in arrears, so for metered
+    // prices it is empty; it is finalized at once and, with nothing to collect, paid.
+    const first = store.newInvoice(customer.id, {
+      billing_reason: "subscription_create",
+      currency: sub.currency,
+      parent: {
+        type: "subscription_details",
+        subscription_details: { subscription: id, metadata: sub.metadata },
+      },
+      period_start: now,
+      period_end: now,
+    });
+    sub.latest_invoice = first.id;
+    store.emit("invoice.created", first);
+    store.finalizeInvoice(first.id);
     return sub;
   });
 
@@ -237,7 +313,7 @@ export function registerSubscriptionRoutes(router: StripeRouter): void {
   router.add("POST", "/v1/subscriptions/:id", ({ params, pathParams, store }) => {
     checkParams(params, {
       ...SHARED,
-      billing_cycle_anchor: "s",
+      billing_cycle_anchor: "map",
       cancellation_details: { comment: "s", feedback: "s" },
       items: [ITEM_UPDATE],
       pause_collection: "map",
@@ -251,6 +327,12 @@ export function registerSubscriptionRoutes(router: StripeRouter): void {
       );
     }
     const proration = optEnum(params, "proration_behavior", PRORATION) ?? "create_prorations";
+    // API 2026-10-28 takes `billing_cycle_anchor[type]`; older versions the bare string.
+    const anchorRaw = params.billing_cycle_anchor;
+    const resetAnchor =
+      (typeof anchorRaw === "object" && !Array.isArray(anchorRaw)
+        ? optEnum(anchorRaw, "type", ["now", "unchanged"] as const, "billing_cycle_anchor[type]")
+        : optEnum(params, "billing_cycle_anchor", ["now", "unchanged"] as const)) === "now";
     const previous = structuredClone(sub);
     const now = store.nowSec();
     const itemsRaw = optArr(params, "items") ?? [];
@@ -310,8 +392,18 @@ export function registerSubscriptionRoutes(router: StripeRouter): void {
     });
     sub.items.total_count = sub.items.data.length;
     applyShared(store, sub, params);
+    if (resetAnchor) {
+      // billing_cycle_anchor=now ends the current period now: Stripe invoices it at once
+      // (usage so far included) and the new cycle is anchored at this moment.
+      const start = sub.items.data[0]?.current_period_start ?? now;
+      sub.billing_cycle_anchor = now;
+      sub.billing_cycle_anchor_config = null;
+      store.cutSubscriptionInvoice(sub, start, now, "subscription_update");
+    }
+    store.reschedule();
     const changed: Record<string, unknown> = {};
     for (const key of [
+      "billing_cycle_anchor",
       "items",
       "metadata",
       "cancel_at_period_end",
