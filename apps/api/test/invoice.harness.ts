@@ -235,36 +235,11 @@ export async function createInvoiceHarness(options: InvoiceHarnessOptions): Prom
   const drained = async () => (await unsent()) === 0 && (await queueIdle("pushMeterEvents"));
 
   /**
-   * Stripe acts on its own clock. The emulator of this branch cuts a subscription's draft when
-   * a request arrives after the period's end; until it does so itself, this fallback cuts the
-   * month-end draft the way Stripe would (one per subscription and period end) and moves the
-   * subscription to its next period.
+   * Stripe acts on its own clock: the emulator runs everything due (drafts cut at period ends,
+   * drafts with auto_advance finalized after their grace) before it answers a request.
    */
   const letStripeAct = async () => {
     await stripe.customers.list({ limit: 1 });
-    const nowSec = Math.floor(clock.ms / 1000);
-    for (const sub of emu.store.subscriptions.values()) {
-      if (sub.status !== "active" && sub.status !== "past_due") continue;
-      for (;;) {
-        const item = sub.items.data[0];
-        if (!item) break;
-        const startMonth = monthOfDate(new Date(item.current_period_start * 1000));
-        const boundary = Math.floor(monthRange(nextMonthKey(startMonth)).start.getTime() / 1000);
-        if (boundary > nowSec) break;
-        const cut = [...emu.store.invoices.values()].some(
-          (i) => i.parent?.subscription_details.subscription === sub.id && i.period_end === boundary,
-        );
-        if (!cut) emu.store.createDraftInvoiceForSubscription(sub.id, boundary);
-        for (const it of sub.items.data) {
-          if (it.current_period_start < boundary) {
-            it.current_period_start = boundary;
-            it.current_period_end = Math.floor(
-              monthRange(nextMonthKey(monthOfDate(new Date(boundary * 1000)))).start.getTime() / 1000,
-            );
-          }
-        }
-      }
-    }
   };
 
   const h: InvoiceHarness = {

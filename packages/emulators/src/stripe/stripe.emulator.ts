@@ -3,7 +3,6 @@ import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { IdempotencyCache } from "./idempotency.cache";
 import { registerCatalogRoutes } from "./routes/catalog.routes";
 import { registerCustomerRoutes } from "./routes/customers.routes";
-import { registerInvoiceItemEditRoutes } from "./routes/invoice-items-edit.routes";
 import { registerInvoiceRoutes } from "./routes/invoices.routes";
 import { registerMeterEventRoutes } from "./routes/meter-events.routes";
 import { registerMeterRoutes } from "./routes/meters.routes";
@@ -160,7 +159,6 @@ export async function createStripeEmulator(opts: StripeEmulatorOptions = {}): Pr
   registerMeterEventRoutes(router);
   registerSubscriptionRoutes(router);
   registerInvoiceRoutes(router);
-  registerInvoiceItemEditRoutes(router);
 
   const webhookDeliveries: WebhookDelivery[] = [];
   let chain: Promise<void> = Promise.resolve();
