@@ -1,5 +1,5 @@
 import { CustomerRepository } from "@sparks/db";
-import { releaseMonthInvoice } from "@sparks/worker";
+import { compareInvoices, releaseMonthInvoice } from "@sparks/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { centsOf, createInvoiceHarness, type HarnessCustomer, type InvoiceHarness } from "./invoice.harness";
 
@@ -109,6 +109,28 @@ describe("October's month end", () => {
       .getJobs(["completed", "waiting", "active", "failed"]);
     const stuck = alerts.find((j) => j.data.kind === "month_close_stuck" && j.data.customerId === stuckId);
     expect(stuck?.data.title).toContain("4.00 USD at risk");
+  });
+
+  it("reconcile compares each month-end invoice with the ledger", async () => {
+    const cmp = await compareInvoices({ config: h.config, database: h.db.database }, OCT);
+    const row = (id: string) => cmp.rows.find((r) => r.customer_id === id);
+    for (const c of [midMonth, lastMinute, healthy, late]) {
+      expect(row(c.id)).toMatchObject({
+        month_status: "closed",
+        invoice_status: "open",
+        matches_ledger: true,
+        drift: "0.00",
+      });
+    }
+    expect(row(lastMinute.id)?.invoice_total).toBe("9.51");
+    // The stuck customer has usage worth $4.00 and no invoice anywhere: a mismatch reconcile names.
+    expect(row(stuckId)).toMatchObject({
+      month_status: "open",
+      month_sparks: "4000",
+      invoice_id: null,
+      matches_ledger: false,
+    });
+    expect(cmp.mismatches).toBe(1);
   });
 
   it("refuses to release an invoice of a month that is not closed for its customer, changing nothing", async () => {

@@ -16,6 +16,11 @@ export {
   MONTH_CLOSE_CHECK,
   type StuckCustomer,
 } from "./use-cases/close-month.use-case";
+export {
+  compareInvoices,
+  type InvoiceComparison,
+  type InvoiceComparisonRow,
+} from "./use-cases/compare-invoices.use-case";
 export { type PushResult, pushMeterEvents } from "./use-cases/push-meter-events.use-case";
 export {
   DEFAULT_DRIFT_THRESHOLD_SPARKS,

@@ -210,6 +210,18 @@ export class InvoiceService {
     });
   }
 
+  /** The customer's subscription invoice (any status but void) whose period ends at `periodEnd`. */
+  async invoiceEndingAt(customer: string, periodEnd: Date): Promise<InvoiceState | null> {
+    const end = Math.floor(periodEnd.getTime() / 1000);
+    return call("invoices.list", async () => {
+      for await (const i of this.stripe.invoices.list({ customer, limit: 100 })) {
+        const state = toInvoiceState(i);
+        if (state.subscriptionId !== null && i.period_end === end && i.status !== "void") return state;
+      }
+      return null;
+    });
+  }
+
   /** Every line of an invoice (usage lines carry the price's lookup key, when it is one of ours). */
   async lines(invoiceId: string): Promise<InvoiceLineState[]> {
     const prices = new Map<string, string | null>();
