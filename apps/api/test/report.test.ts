@@ -190,14 +190,22 @@ describe("GET /usage/report", () => {
       total_sparks: "11001.75",
       total_sent_sparks: "11000",
       discount: { percent: "5", step: { over: 10000, percent: "5" } },
-      // 4,000 Sparks fell in the free segment ($0); 7,001.75 at $0.001; 5% off the whole month.
+      // 4,000 Sparks fell in the free segment ($0); the 7,000 whole Sparks Stripe holds at $0.001
+      // are a $7.00 line, 5% off the whole month (11,001 Sparks) is $0.35: what Stripe invoices.
+      // The exact value of all counted usage (7,001.75 Sparks) stays beside it.
       usd: {
         rate: "0.001",
-        gross: "7.00175",
-        discount: "0.3500875",
-        net: "6.6516625",
+        gross: "7.00",
+        discount: "0.35",
+        net: "6.65",
         display: { gross: "7.00", discount: "0.35", net: "6.65" },
+        exact: { gross: "7.00175", discount: "0.3500875", net: "6.6516625" },
+        lines: [
+          { category: "ai_tokens", tier: "free", sparks: "4000", exact: "0.00", amount: "0.00" },
+          { category: "compute", tier: "standard", sparks: "7000", exact: "7.00", amount: "7.00" },
+        ],
       },
+      invoice: null,
       quota: { limit: null, used: 11001, remaining: null },
       not_billed: { quarantined: 1, unbillable: 0 },
     });

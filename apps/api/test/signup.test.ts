@@ -67,6 +67,19 @@ describe("POST /auth0/signup", () => {
     const sub = subs[0];
     expect(sub?.id).toBe(a.body.subscription_id);
     expect(sub?.billing_mode.type).toBe("flexible");
+    // Anchored to the next 1st at 00:00:00 UTC: Stripe's invoice periods are calendar months,
+    // the signup's partial month is a short (prorated) first period.
+    const created = new Date((sub?.created ?? 0) * 1000);
+    const nextFirst = Date.UTC(created.getUTCFullYear(), created.getUTCMonth() + 1, 1) / 1000;
+    expect(sub?.billing_cycle_anchor_config).toEqual({
+      day_of_month: 1,
+      hour: 0,
+      minute: 0,
+      second: 0,
+      month: null,
+    });
+    expect(sub?.billing_cycle_anchor).toBe(nextFirst);
+    expect(sub?.items.data[0]?.current_period_end).toBe(nextFirst);
     expect(sub?.items.data.map((it) => it.price.lookup_key).sort()).toEqual([
       "sparks_ai_tokens_free",
       "sparks_compute_free",

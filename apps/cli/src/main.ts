@@ -5,9 +5,11 @@ import { registerBackfill } from "./commands/backfill.command";
 import { registerEmulate } from "./commands/emulate.command";
 import { registerErrors } from "./commands/errors.command";
 import { registerMigrate } from "./commands/migrate.command";
+import { registerMonthClose } from "./commands/month-close.command";
 import { registerReconcile } from "./commands/reconcile.command";
 import { registerReport } from "./commands/report.command";
 import { registerStart } from "./commands/start.command";
+import { registerStripeAnchors } from "./commands/stripe-anchors.command";
 import { registerStripeSetup } from "./commands/stripe-setup.command";
 import { registerSync } from "./commands/sync.command";
 import { runCommand } from "./run-command";
@@ -23,12 +25,14 @@ const program = new Command("sparks")
 registerStart(program, env, repoRoot);
 registerMigrate(program, env);
 registerStripeSetup(program, env);
+registerStripeAnchors(program, env);
 registerEmulate(program);
 registerSync(program, env);
 registerBackfill(program, env);
 registerReport(program, env);
 registerErrors(program, env);
 registerReconcile(program, env);
+registerMonthClose(program, env);
 
 await runCommand(async () => {
   try {

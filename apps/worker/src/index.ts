@@ -14,7 +14,13 @@ export {
   enqueueDueMonthCloses,
   finalSyncId,
   MONTH_CLOSE_CHECK,
+  type StuckCustomer,
 } from "./use-cases/close-month.use-case";
+export {
+  compareInvoices,
+  type InvoiceComparison,
+  type InvoiceComparisonRow,
+} from "./use-cases/compare-invoices.use-case";
 export { type PushResult, pushMeterEvents } from "./use-cases/push-meter-events.use-case";
 export {
   DEFAULT_DRIFT_THRESHOLD_SPARKS,
@@ -29,6 +35,12 @@ export {
   reconcile,
   reconcileSourcesFrom,
 } from "./use-cases/reconcile.use-case";
+export {
+  invoiceServiceOf,
+  monthHoldReason,
+  type ReleaseOutcome,
+  releaseMonthInvoice,
+} from "./use-cases/release-month-invoice.use-case";
 export { pruneRetention, type RetentionResult } from "./use-cases/retention.use-case";
 export { retryErrors, retryLedgerErrors } from "./use-cases/retry-errors.use-case";
 export {

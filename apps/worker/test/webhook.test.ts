@@ -1,8 +1,13 @@
-import { CustomerRepository, executeRows, WebhookEventRepository } from "@sparks/db";
-import { RetryableJobError } from "@sparks/queues";
+import {
+  CustomerMonthCloseRepository,
+  CustomerRepository,
+  executeRows,
+  WebhookEventRepository,
+} from "@sparks/db";
 import { DISCOUNT_METADATA_KEY, HOLD_METADATA_KEY, InvoiceService } from "@sparks/stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HandleStripeEventUseCase } from "../src/use-cases/handle-stripe-event.use-case";
+import { releaseMonthInvoice } from "../src/use-cases/release-month-invoice.use-case";
 import { createWebhookHarness, PREFIX, type WebhookHarness } from "./webhook.harness";
 
 const NOV_1 = Date.parse("2026-11-01T00:00:00Z");
@@ -115,7 +120,7 @@ describe("payment events", () => {
   });
 });
 
-describe("invoice.created: flush, check, discount", () => {
+describe("invoice.created: hold until the month close, then discount, check, release", () => {
   async function draftFor(subscriptionId: string) {
     h.clock.ms = Date.parse("2026-11-30T23:00:00Z");
     const invoice = h.emu.store.createDraftInvoiceForSubscription(subscriptionId, DEC_1_SEC);
@@ -139,57 +144,86 @@ describe("invoice.created: flush, check, discount", () => {
     return fixture;
   }
 
-  it("10,001 Sparks: 5% off the draft, once, even when the event is processed again", async () => {
-    const { subscription } = await setupMonth([6_000, 4_001]);
+  /** What the month close does for one customer once the lag has passed and nothing is left to send. */
+  async function closeAndRelease(customerId: string) {
+    h.clock.ms = Date.parse("2026-12-01T00:16:00Z");
+    const closed = await new CustomerMonthCloseRepository(h.db.database.db).closeFlushed(
+      "2026-11",
+      [customerId],
+      new Date(h.clock.ms),
+    );
+    expect(closed.closed).toEqual([customerId]);
+    return releaseMonthInvoice(h.deps, customerId, "2026-11");
+  }
+
+  it("10,001 Sparks: held at invoice.created, 5% off once at the month close, then finalized", async () => {
+    const { customer, subscription } = await setupMonth([6_000, 4_001]);
     const { invoice, event } = await draftFor(subscription.id);
     expect(invoice.subtotal).toBe(1_000); // 10,001 Sparks × 0.1 ¢ = 1,000.1 ¢ → 1,000 ¢
     for (let i = 0; i < 3; i++) await h.deliver(event);
-    expect((await h.waitForEvent(event.id)).status).toBe("processed");
+    const row = await h.waitForEvent(event.id);
+    expect(row.status).toBe("processed");
+    const held = await h.stripe.invoices.retrieve(invoice.id);
+    expect(held.auto_advance).toBe(false);
+    expect(held.metadata?.[HOLD_METADATA_KEY]).toBe("month_close:2026-11");
+    expect(held.lines.data.filter((l) => l.amount < 0)).toHaveLength(0); // no discount before the close
+
+    // Released twice (the hourly check after a crash): one discount line, one finalization.
+    expect(await closeAndRelease(customer.id)).toMatchObject({ action: "released", totalCents: 950n });
+    expect(await releaseMonthInvoice(h.deps, customer.id, "2026-11")).toMatchObject({
+      action: "already_released",
+    });
     const after = await h.stripe.invoices.retrieve(invoice.id);
     const discounts = after.lines.data.filter((l) => l.metadata?.[DISCOUNT_METADATA_KEY] === invoice.id);
     expect(discounts.map((l) => l.amount)).toEqual([-50]);
     expect(after.total).toBe(950);
-    expect(after.auto_advance).toBe(true);
-    // The same invoice announced again (a replay under a new event id) adds no second line.
+    expect(after.status).toBe("open");
+    // The same invoice announced again (a replay under a new event id) changes nothing.
     await h.deliver({ ...event, id: `${event.id}_replay` });
-    expect((await h.waitForEvent(`${event.id}_replay`)).status).toBe("processed");
+    const replay = await h.waitForEvent(`${event.id}_replay`);
+    expect(replay.status).toBe("processed");
+    expect(replay.error).toMatch(/is open, not a draft/);
     const again = await h.stripe.invoices.retrieve(invoice.id);
     expect(again.lines.data.filter((l) => l.amount < 0)).toHaveLength(1);
     expect(again.total).toBe(950);
-    const row = await new WebhookEventRepository(h.db.database.db).findById(event.id);
-    expect(row?.attempts).toBe(1);
+    const stored = await new WebhookEventRepository(h.db.database.db).findById(event.id);
+    expect(stored?.attempts).toBe(1);
   });
 
   it("exactly 10,000 Sparks: no discount", async () => {
-    const { subscription } = await setupMonth([7_000, 3_000]);
+    const { customer, subscription } = await setupMonth([7_000, 3_000]);
     const { invoice, event } = await draftFor(subscription.id);
     await h.deliver(event);
     expect((await h.waitForEvent(event.id)).status).toBe("processed");
+    expect(await closeAndRelease(customer.id)).toMatchObject({ action: "released", totalCents: 1_000n });
     const after = await h.stripe.invoices.retrieve(invoice.id);
     expect(after.lines.data.filter((l) => l.amount < 0)).toHaveLength(0);
     expect(after.total).toBe(1_000);
-    expect(after.auto_advance).toBe(true);
+    expect(after.status).toBe("open");
   });
 
-  it("a ledger/Stripe mismatch holds the draft and raises an alert, with no discount", async () => {
+  it("a ledger/Stripe mismatch keeps the hold and raises an alert naming the money at risk, with no discount", async () => {
     h.clock.ms = NOV_1;
     const { customer, subscription } = await h.addCustomer("standard");
     h.clock.ms = NOV_10.getTime() + 3_600_000;
     await h.seedSent(customer, "ai_tokens", 12_000, NOV_10, { toStripe: 11_000 });
     const { invoice, event } = await draftFor(subscription.id);
     await h.deliver(event);
-    const row = await h.waitForEvent(event.id);
-    expect(row.status).toBe("processed");
-    expect(row.error).toMatch(/ai_tokens: ledger sent 12000, Stripe has 11000/);
+    expect((await h.waitForEvent(event.id)).status).toBe("processed");
+    const outcome = await closeAndRelease(customer.id);
+    expect(outcome).toMatchObject({ action: "held", atRiskCents: 100n });
+    expect(String((outcome as { reason: string }).reason)).toMatch(/ai_tokens ledger 12000, Stripe 11000/);
     const after = await h.stripe.invoices.retrieve(invoice.id);
+    expect(after.status).toBe("draft");
     expect(after.auto_advance).toBe(false);
-    expect(after.metadata?.[HOLD_METADATA_KEY]).toBe("mismatch");
+    expect(after.metadata?.[HOLD_METADATA_KEY]).toBe("mismatch:2026-11");
     expect(after.lines.data.filter((l) => l.amount < 0)).toHaveLength(0);
-    const alert = await h.deps.queues.queue("alerts").getJob(`alert-invoice_mismatch-${invoice.id}`);
-    expect(alert?.data).toMatchObject({ kind: "invoice_mismatch", customerId: customer.id });
+    const alert = await h.deps.queues.queue("alerts").getJob(`alert-invoice_hold-${invoice.id}`);
+    expect(alert?.data).toMatchObject({ kind: "invoice_hold", customerId: customer.id });
+    expect(alert?.data.title).toContain("1.00 USD at risk");
   });
 
-  it("usage still pending: flushes it, holds the draft and retries later", async () => {
+  it("usage still pending at invoice.created: holds the draft for the month close and flushes it", async () => {
     h.clock.ms = NOV_1;
     const { customer, subscription } = await h.addCustomer("standard");
     h.clock.ms = NOV_10.getTime() + 3_600_000;
@@ -202,10 +236,10 @@ describe("invoice.created: flush, check, discount", () => {
       payload: event,
     });
     const useCase = new HandleStripeEventUseCase(h.deps, new InvoiceService(h.stripe, PREFIX));
-    await expect(useCase.handle(event.id)).rejects.toBeInstanceOf(RetryableJobError);
+    expect(await useCase.handle(event.id)).toMatchObject({ action: "held_for_month_close" });
     const held = await h.stripe.invoices.retrieve(invoice.id);
     expect(held.auto_advance).toBe(false);
-    expect(held.metadata?.[HOLD_METADATA_KEY]).toBe("pending_usage");
+    expect(held.metadata?.[HOLD_METADATA_KEY]).toBe("month_close:2026-11");
     const pushes = await h.deps.queues
       .queue("pushMeterEvents")
       .getJobs(["waiting", "delayed", "prioritized"]);
@@ -214,6 +248,27 @@ describe("invoice.created: flush, check, discount", () => {
       category: "compute",
       month: "2026-11",
     });
+    // The month is not closed for this customer: a release is refused and changes nothing.
+    expect(await releaseMonthInvoice(h.deps, customer.id, "2026-11")).toMatchObject({ action: "refused" });
+    expect((await h.stripe.invoices.retrieve(invoice.id)).status).toBe("draft");
+  });
+
+  it("invoice.created of a Stripe customer Sparks does not know is ignored with a clear note", async () => {
+    const stranger = await h.stripe.customers.create({ email: "stranger@example.test" });
+    const price = (await h.stripe.prices.list({ lookup_keys: [`${PREFIX}_ai_tokens_standard`] })).data[0];
+    const sub = await h.stripe.subscriptions.create({
+      customer: stranger.id,
+      billing_mode: { type: "flexible" },
+      items: [{ price: price?.id ?? "" }],
+    });
+    const { invoice, event } = await draftFor(sub.id);
+    await h.deliver(event);
+    const row = await h.waitForEvent(event.id);
+    expect(row.status).toBe("processed");
+    expect(row.error).toBe(`no Sparks customer for ${stranger.id}`);
+    const after = await h.stripe.invoices.retrieve(invoice.id);
+    expect(after.auto_advance).toBe(true);
+    expect(after.metadata?.[HOLD_METADATA_KEY]).toBeUndefined();
   });
 });
 

@@ -10,6 +10,8 @@ export const ALERT_KINDS = [
   "payment_failed",
   "reconciliation_drift",
   "invoice_mismatch",
+  "invoice_hold",
+  "month_close_stuck",
   "margin_below_floor",
   "alerts_suppressed",
 ] as const;

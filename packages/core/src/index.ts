@@ -37,6 +37,12 @@ export {
   toScaledInteger,
 } from "./decimal.math";
 export {
+  type InvoiceLineInput,
+  type InvoicePrice,
+  type PricedInvoiceLine,
+  priceInvoice,
+} from "./invoice.pricing";
+export {
   closedWindowEnd,
   isOlderThanStripeLimit,
   type MonthKey,

@@ -16,6 +16,14 @@ export { newCustomerId, newSyncRunId, ulidLike } from "./id.util";
 export { migrateDatabase, migrationsFolder } from "./migrate";
 export { CustomerRepository } from "./repositories/customer.repository";
 export {
+  type CustomerCloseAttempt,
+  CustomerMonthCloseRepository,
+  type CustomerMonthState,
+  type CustomerOpenWork,
+  type InvoiceRecord,
+} from "./repositories/customer-month-close.repository";
+export { type ExpectedInvoice, expectedInvoice } from "./repositories/expected-invoice.query";
+export {
   MeterEventRepository,
   type MeterEventWrite,
   type StoredMeterEvent,

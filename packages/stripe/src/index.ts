@@ -19,6 +19,7 @@ export {
 export {
   DISCOUNT_METADATA_KEY,
   HOLD_METADATA_KEY,
+  type InvoiceLineState,
   InvoiceService,
   type InvoiceState,
   type SubscriptionState,
@@ -70,7 +71,10 @@ export { type ClassifiedStripeError, classifyStripeError, parseRetryAfter } from
 export { formatSetupReport } from "./stripe-setup.report";
 export {
   type CreateTierSubscriptionInput,
+  isMonthStartAnchor,
+  MONTH_START_ANCHOR,
   StripeSubscriptionService,
+  type SubscriptionAnchor,
   type SubscriptionItemSummary,
   type SubscriptionSummary,
   TIER_METADATA_KEY,

@@ -28,6 +28,23 @@ export interface InvoiceState {
   autoAdvance: boolean;
   attempted: boolean;
   metadata: Record<string, string>;
+  /** What the invoice totals now, in cents (a draft's lines follow meter usage until finalized). */
+  totalCents: bigint;
+  billingReason: string | null;
+}
+
+/** One line of an invoice, as Sparks checks it against the ledger. */
+export interface InvoiceLineState {
+  id: string;
+  amountCents: bigint;
+  /** `subscription_item_details` (metered usage) or `invoice_item_details` (an item Sparks added). */
+  kind: "usage" | "item" | "other";
+  priceLookupKey: string | null;
+  quantity: number | null;
+  periodStart: Date;
+  periodEnd: Date;
+  metadata: Record<string, string>;
+  description: string | null;
 }
 
 /** `${prefix}_${category}_${tier}` → tier; null for a key that is not one of ours. */
@@ -70,6 +87,8 @@ function toInvoiceState(i: Stripe.Invoice): InvoiceState {
     autoAdvance: i.auto_advance ?? false,
     attempted: i.attempted ?? false,
     metadata: (i.metadata ?? {}) as Record<string, string>,
+    totalCents: BigInt(i.total ?? 0),
+    billingReason: i.billing_reason ?? null,
   };
 }
 
@@ -168,6 +187,161 @@ export class InvoiceService {
   async releaseInvoice(id: string): Promise<void> {
     await call("invoices.update", () =>
       this.stripe.invoices.update(id, { auto_advance: true, metadata: { [HOLD_METADATA_KEY]: "" } }),
+    );
+  }
+
+  /**
+   * The customer's draft subscription invoice whose period ends at `periodEnd` (the month's
+   * end), if Stripe has cut it: how the month close finds an invoice whose `invoice.created`
+   * has not been handled yet.
+   */
+  async findDraftEndingAt(customer: string, periodEnd: Date): Promise<InvoiceState | null> {
+    const end = Math.floor(periodEnd.getTime() / 1000);
+    return call("invoices.list", async () => {
+      for await (const i of this.stripe.invoices.list({
+        customer,
+        status: "draft",
+        limit: 100,
+      })) {
+        const state = toInvoiceState(i);
+        if (state.subscriptionId !== null && i.period_end === end) return state;
+      }
+      return null;
+    });
+  }
+
+  /** The customer's subscription invoice (any status but void) whose period ends at `periodEnd`. */
+  async invoiceEndingAt(customer: string, periodEnd: Date): Promise<InvoiceState | null> {
+    const end = Math.floor(periodEnd.getTime() / 1000);
+    return call("invoices.list", async () => {
+      for await (const i of this.stripe.invoices.list({ customer, limit: 100 })) {
+        const state = toInvoiceState(i);
+        if (state.subscriptionId !== null && i.period_end === end && i.status !== "void") return state;
+      }
+      return null;
+    });
+  }
+
+  /** Every line of an invoice (usage lines carry the price's lookup key, when it is one of ours). */
+  async lines(invoiceId: string): Promise<InvoiceLineState[]> {
+    const prices = new Map<string, string | null>();
+    const lines = await call("invoices.listLineItems", async () => {
+      const out: Array<Stripe.InvoiceLineItem> = [];
+      for await (const line of this.stripe.invoices.listLineItems(invoiceId, {
+        limit: 100,
+      }))
+        out.push(line);
+      return out;
+    });
+    const result: InvoiceLineState[] = [];
+    for (const line of lines) {
+      const priceId = line.pricing?.price_details?.price;
+      const price = typeof priceId === "string" ? priceId : (priceId?.id ?? null);
+      if (price !== null && !prices.has(price)) {
+        const p = await call("prices.retrieve", () => this.stripe.prices.retrieve(price));
+        prices.set(price, p.lookup_key ?? null);
+      }
+      const kind =
+        line.parent?.type === "subscription_item_details"
+          ? "usage"
+          : line.parent?.type === "invoice_item_details"
+            ? "item"
+            : "other";
+      result.push({
+        id: line.id,
+        amountCents: BigInt(line.amount),
+        kind,
+        priceLookupKey: price === null ? null : (prices.get(price) ?? null),
+        quantity: line.quantity ?? null,
+        periodStart: new Date(line.period.start * 1000),
+        periodEnd: new Date(line.period.end * 1000),
+        metadata: (line.metadata ?? {}) as Record<string, string>,
+        description: line.description ?? null,
+      });
+    }
+    return result;
+  }
+
+  /**
+   * Makes the draft carry exactly one volume-discount line of `amountCents` (0: none): an
+   * earlier line of ours with another amount is updated in place, extra copies are deleted, so
+   * a discount computed again on later usage replaces the old one and is never duplicated.
+   */
+  async setDiscountItem(
+    invoice: InvoiceState,
+    amountCents: bigint,
+    description: string,
+  ): Promise<{
+    id: string | null;
+    action: "created" | "updated" | "kept" | "removed" | "none";
+  }> {
+    const ours = await call("invoiceItems.list", async () => {
+      const found: Stripe.InvoiceItem[] = [];
+      for await (const item of this.stripe.invoiceItems.list({
+        invoice: invoice.id,
+        limit: 100,
+      })) {
+        if (item.metadata?.[DISCOUNT_METADATA_KEY] === invoice.id) found.push(item);
+      }
+      return found.sort((a, b) => a.id.localeCompare(b.id));
+    });
+    const [first, ...extra] = ours;
+    for (const item of extra) {
+      await call("invoiceItems.del", () => this.stripe.invoiceItems.del(item.id));
+    }
+    if (amountCents <= 0n) {
+      if (first === undefined) return { id: null, action: "none" };
+      await call("invoiceItems.del", () => this.stripe.invoiceItems.del(first.id));
+      return { id: null, action: "removed" };
+    }
+    if (first !== undefined) {
+      if (BigInt(first.amount) === -amountCents && first.description === description) {
+        return { id: first.id, action: "kept" };
+      }
+      await call("invoiceItems.update", () =>
+        this.stripe.invoiceItems.update(first.id, {
+          amount: -Number(amountCents),
+          description,
+        }),
+      );
+      return { id: first.id, action: "updated" };
+    }
+    const item = await call("invoiceItems.create", () =>
+      this.stripe.invoiceItems.create(
+        {
+          customer: invoice.customer,
+          invoice: invoice.id,
+          amount: -Number(amountCents),
+          currency: "usd",
+          description,
+          discountable: false,
+          metadata: { [DISCOUNT_METADATA_KEY]: invoice.id },
+        },
+        // The amount is part of the key: a crash after creating replays the same line, a
+        // later recomputation with another amount is a different request.
+        {
+          idempotencyKey: `sparks-volume-discount-${invoice.id}-${amountCents}`,
+        },
+      ),
+    );
+    return { id: item.id, action: "created" };
+  }
+
+  /** Finalizes a held draft now; returns the finalized invoice. */
+  async finalizeInvoice(id: string): Promise<InvoiceState> {
+    return toInvoiceState(
+      await call("invoices.finalizeInvoice", () =>
+        this.stripe.invoices.finalizeInvoice(id, { auto_advance: true }),
+      ),
+    );
+  }
+
+  /** Marks the hold in metadata without touching anything else (auto_advance stays false). */
+  async noteHold(id: string, reason: string): Promise<void> {
+    await call("invoices.update", () =>
+      this.stripe.invoices.update(id, {
+        metadata: { [HOLD_METADATA_KEY]: reason },
+      }),
     );
   }
 

@@ -43,6 +43,32 @@ export interface CreateTierSubscriptionInput {
   idempotencyKey: string;
 }
 
+/**
+ * Every subscription Sparks creates is anchored to the 1st of the month, 00:00:00 UTC, so a
+ * Stripe invoice period is a calendar month (SPEC §3). Hour, minute and second are explicit:
+ * omitted, Stripe takes the signup's own time of day. The first (partial) period is prorated.
+ */
+export const MONTH_START_ANCHOR = { day_of_month: 1, hour: 0, minute: 0, second: 0 } as const;
+
+/** Whether a billing cycle anchor (Unix seconds) is the 1st of a month at 00:00:00 UTC. */
+export function isMonthStartAnchor(anchorSec: number): boolean {
+  const d = new Date(anchorSec * 1000);
+  return d.getUTCDate() === 1 && d.getUTCHours() === 0 && d.getUTCMinutes() === 0 && d.getUTCSeconds() === 0;
+}
+
+export interface SubscriptionAnchor {
+  id: string;
+  customerId: string;
+  sparksCustomerId: string | null;
+  status: string;
+  billingMode: string;
+  /** The anchor, ISO UTC. */
+  anchor: string;
+  aligned: boolean;
+  currentPeriodStart: string | null;
+  currentPeriodEnd: string | null;
+}
+
 /** Statuses after which a subscription bills nothing more: a new one may be created. */
 const ENDED = new Set(["canceled", "incomplete_expired"]);
 
@@ -134,6 +160,8 @@ export class StripeSubscriptionService {
           customer: input.stripeCustomerId,
           items: input.prices.prices.map((p) => ({ price: p.priceId })),
           billing_mode: { type: "flexible" },
+          billing_cycle_anchor_config: { ...MONTH_START_ANCHOR },
+          proration_behavior: "create_prorations",
           metadata: {
             [SPARKS_CUSTOMER_METADATA_KEY]: input.sparksCustomerId,
             [TIER_METADATA_KEY]: input.prices.tier,
@@ -143,6 +171,49 @@ export class StripeSubscriptionService {
       ),
     );
     return summarize(sub);
+  }
+
+  /** Every subscription that still bills, with its anchor and whether it is the 1st 00:00 UTC. */
+  async anchors(): Promise<SubscriptionAnchor[]> {
+    const out: SubscriptionAnchor[] = [];
+    await stripeCall("subscriptions.list", async () => {
+      for await (const sub of this.stripe.subscriptions.list({ status: "all", limit: 100 })) {
+        if (ENDED.has(sub.status)) continue;
+        const item = sub.items.data[0];
+        const iso = (s: number | undefined) => (s === undefined ? null : new Date(s * 1000).toISOString());
+        out.push({
+          id: sub.id,
+          customerId: typeof sub.customer === "string" ? sub.customer : sub.customer.id,
+          sparksCustomerId: sub.metadata[SPARKS_CUSTOMER_METADATA_KEY] ?? null,
+          status: sub.status,
+          billingMode: sub.billing_mode?.type ?? "classic",
+          anchor: new Date(sub.billing_cycle_anchor * 1000).toISOString(),
+          aligned: isMonthStartAnchor(sub.billing_cycle_anchor),
+          currentPeriodStart: iso(item?.current_period_start),
+          currentPeriodEnd: iso(item?.current_period_end),
+        });
+      }
+    });
+    return out;
+  }
+
+  /**
+   * Realigns a subscription's cycle the only way Stripe allows on an existing subscription:
+   * `billing_cycle_anchor[type]=now`. Stripe ends the current period at this moment, invoices
+   * it (usage so far included; prorations created) and anchors the new cycle at the moment of
+   * the call, so this is a realignment to the 1st only when it runs at 00:00 UTC on the 1st.
+   */
+  async resetAnchorNow(subscriptionId: string, idempotencyKey: string): Promise<SubscriptionAnchor> {
+    await stripeCall("subscriptions.update", () =>
+      this.stripe.subscriptions.update(
+        subscriptionId,
+        { billing_cycle_anchor: { type: "now" }, proration_behavior: "create_prorations" },
+        { idempotencyKey },
+      ),
+    );
+    const found = (await this.anchors()).find((a) => a.id === subscriptionId);
+    if (found === undefined) throw new Error(`subscription ${subscriptionId} no longer bills`);
+    return found;
   }
 
   /**

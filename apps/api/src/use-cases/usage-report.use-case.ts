@@ -15,8 +15,10 @@ import {
   wholeSparks,
 } from "@sparks/core";
 import {
+  CustomerMonthCloseRepository,
   type DailyCategoryTotal,
   type Database,
+  expectedInvoice,
   type ReportItem,
   type SparksDb,
   UsageCorrectionRepository,
@@ -51,13 +53,37 @@ export interface UsageReport {
   total_sparks: string;
   total_sent_sparks: string;
   discount: { percent: string; step: { over: number; percent: string } | null };
+  /**
+   * What Stripe invoices (issue 14): each metered line (category × tier segment, the whole
+   * Sparks Stripe holds) rounded to the cent as Stripe rounds it, the volume-discount line, and
+   * net = the invoice total. `exact` keeps the unrounded value of all counted usage beside them.
+   */
   usd: {
     rate: string;
     gross: string;
     discount: string;
     net: string;
     display: { gross: string; discount: string; net: string };
+    exact: { gross: string; discount: string; net: string };
+    lines: Array<{ category: string; tier: TierName; sparks: string; exact: string; amount: string }>;
   };
+  /** The customer's Stripe invoice for the month, as the month close last saw it; null before Stripe cut it. */
+  invoice: {
+    id: string;
+    status: string;
+    total: string | null;
+    /** The invoice total equals the ledger's (this report's net) to the cent. */
+    matches_ledger: boolean;
+    /** Why Sparks still holds it, null once released. */
+    hold_reason: string | null;
+    at_risk: string | null;
+  } | null;
+  /** This customer's month is closed: later usage of it is billed in a later month. */
+  customer_month_closed: boolean;
+  /** Late lines billed in this month, per month they happened in. */
+  late_usage: Array<{ from_month: string; sparks: string; items: number }>;
+  /** Usage of this month that arrived after it closed, and the month that billed it. */
+  billed_late: Array<{ billed_in: string; sparks: string; items: number }>;
   quota: { limit: number | null; used: number; remaining: number | null };
   cost_centers: Array<{ cost_center: string; sparks: string; items: number }>;
   /** Days (UTC) with counted usage, in order; days without usage are left out. */
@@ -228,6 +254,16 @@ export class UsageReportUseCase {
       billing,
       rate,
     );
+    const db = isDatabase(this.source) ? this.source.db : this.source;
+    const invoicePrice = await expectedInvoice(
+      db,
+      billing,
+      { id: customerId, tier, negotiatedRate: customer.negotiatedRate },
+      month,
+    );
+    const close = await new CustomerMonthCloseRepository(db).find(customerId, month);
+    const lateUsage = await this.report.lateInto(customerId, month);
+    const billedLate = await this.report.billedLateFrom(customerId, month);
     const used = wholeSparks(totalNano < 0n ? 0n : totalNano);
     const quota = evaluateQuota({
       tier,
@@ -260,15 +296,45 @@ export class UsageReportUseCase {
       discount: { percent: price.discountPercent, step: price.discountStep },
       usd: {
         rate,
-        gross: price.grossUsd,
-        discount: price.discountUsd,
-        net: price.netUsd,
+        gross: invoicePrice.display.subtotal,
+        discount: invoicePrice.display.discount,
+        net: invoicePrice.display.total,
         display: {
-          gross: price.display.grossUsd,
-          discount: price.display.discountUsd,
-          net: price.display.netUsd,
+          gross: invoicePrice.display.subtotal,
+          discount: invoicePrice.display.discount,
+          net: invoicePrice.display.total,
         },
+        exact: { gross: price.grossUsd, discount: price.discountUsd, net: price.netUsd },
+        lines: invoicePrice.lines.map((l) => ({
+          category: l.category,
+          tier: l.tier,
+          sparks: l.sparks.toString(),
+          exact: l.exactUsd,
+          amount: formatCents(l.cents),
+        })),
       },
+      invoice:
+        close?.invoiceId == null
+          ? null
+          : {
+              id: close.invoiceId,
+              status: close.invoiceStatus ?? "draft",
+              total: close.invoiceTotalCents === null ? null : formatCents(close.invoiceTotalCents),
+              matches_ledger: close.invoiceTotalCents === invoicePrice.totalCents,
+              hold_reason: close.holdReason,
+              at_risk: close.atRiskCents === null ? null : formatCents(close.atRiskCents),
+            },
+      customer_month_closed: close?.status === "closed",
+      late_usage: lateUsage.map((l) => ({
+        from_month: l.fromMonth,
+        sparks: formatSparks(l.exactNano),
+        items: l.items,
+      })),
+      billed_late: billedLate.map((l) => ({
+        billed_in: l.billedIn,
+        sparks: formatSparks(l.exactNano),
+        items: l.items,
+      })),
       quota: { limit: quota.limit, used: quota.used, remaining: quota.remaining },
       cost_centers: costCenters.map((c) => ({
         cost_center: c.costCenter,

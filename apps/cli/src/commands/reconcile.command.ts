@@ -1,5 +1,5 @@
 import { loadConfig } from "@sparks/config";
-import type { ReconcileReport } from "@sparks/worker";
+import type { InvoiceComparison, ReconcileReport } from "@sparks/worker";
 import type { Command } from "commander";
 import { CliError } from "../cli-error";
 
@@ -39,6 +39,17 @@ export function formatReconciliation(r: ReconcileReport): string {
   ].join("\n");
 }
 
+/** The invoice half: Stripe's month-end invoice per customer against the ledger's expected total. */
+export function formatInvoiceComparison(c: InvoiceComparison): string {
+  if (c.source === "unavailable") return "Invoices\n  (Stripe is not configured)";
+  const head = `  ${pad("CUSTOMER", 24)} ${pad("MONTH", 7)} ${pad("INVOICE", 28)} ${pad("STATUS", 7)} ${pad("INVOICE $", 11, true)} ${pad("LEDGER $", 11, true)} ${pad("DRIFT $", 9, true)}`;
+  const rows = c.rows.map(
+    (x) =>
+      `  ${pad(x.customer_id, 24)} ${pad(x.month_status, 7)} ${pad(x.invoice_id ?? "-", 28)} ${pad(x.invoice_status ?? "-", 7)} ${pad(x.invoice_total ?? "-", 11, true)} ${pad(x.ledger_net, 11, true)} ${pad(x.drift ?? "-", 9, true)}${x.matches_ledger ? "" : "  MISMATCH"}${x.hold_reason ? `  held: ${x.hold_reason}` : ""}`,
+  );
+  return ["Invoices", head, ...(rows.length > 0 ? rows : ["  (no invoices)"])].join("\n");
+}
+
 /**
  * SPEC §7 `sparks reconcile --month YYYY-MM [--json]`: Langfuse (re-read) vs the ledger vs
  * Stripe's meter event summaries, per customer and category, with the drift. Read-only;
@@ -48,7 +59,9 @@ export function formatReconciliation(r: ReconcileReport): string {
 export function registerReconcile(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command("reconcile")
-    .description("Langfuse vs ledger vs Stripe for one month, per customer and category, with the drift")
+    .description(
+      "Langfuse vs ledger vs Stripe for one month, per customer and category, with the drift; each month-end invoice vs the ledger",
+    )
     .requiredOption("--month <YYYY-MM>", "UTC calendar month")
     .option("--json", "print the reconciliation as JSON")
     .option("--repair", "also queue a repair job for the worker (re-send missing events, cancel duplicates)")
@@ -62,17 +75,24 @@ export function registerReconcile(program: Command, env: NodeJS.ProcessEnv): voi
         ? await createDatabase({ url: config.databaseUrl })
         : await createDatabase({ dataDir: join(config.dataDir, "pglite") });
       try {
-        const { reconcile, reconcileSourcesFrom } = await import("@sparks/worker");
+        const { compareInvoices, reconcile, reconcileSourcesFrom } = await import("@sparks/worker");
+        const sources = reconcileSourcesFrom(config);
         const report = await reconcile(
-          { config, database, ...reconcileSourcesFrom(config) },
+          { config, database, ...sources },
           { month: opts.month, repair: false },
+        );
+        const invoices = await compareInvoices(
+          { config, database, ...(sources.stripeClient ? { stripeClient: sources.stripeClient } : {}) },
+          opts.month,
         );
         let repairJob: string | null = null;
         if (opts.repair) repairJob = await queueRepair(config.redisUrl, opts.month);
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...report, repair_job: repairJob }, null, 2)}\n`);
+          process.stdout.write(
+            `${JSON.stringify({ ...report, invoices, repair_job: repairJob }, null, 2)}\n`,
+          );
         } else {
-          process.stdout.write(`${formatReconciliation(report)}\n`);
+          process.stdout.write(`${formatReconciliation(report)}\n${formatInvoiceComparison(invoices)}\n`);
           if (repairJob) process.stdout.write(`Repair queued as job ${repairJob}\n`);
         }
       } finally {

@@ -11,7 +11,8 @@ export function registerStripeSetup(program: Command, env: NodeJS.ProcessEnv): v
     .action(async (opts: { json?: boolean }) => {
       const config = loadConfig(env);
       if (!config.stripe.secretKey) throw new CliError("STRIPE_SECRET_KEY is required for stripe:setup");
-      const { createStripeClient, formatSetupReport, setupStripeCatalog } = await import("@sparks/stripe");
+      const { createStripeClient, formatSetupReport, setupStripeCatalog, StripeSubscriptionService } =
+        await import("@sparks/stripe");
       const stripe = createStripeClient({
         secretKey: config.stripe.secretKey,
         apiBase: config.stripe.apiBase,
@@ -25,8 +26,17 @@ export function registerStripeSetup(program: Command, env: NodeJS.ProcessEnv): v
         tiers: TIER_NAMES,
         tierPriced,
       });
-      process.stdout.write(
-        opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatSetupReport(result)}\n`,
-      );
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        return;
+      }
+      // Subscriptions created before Sparks anchored them to the 1st bill non-calendar periods.
+      const anchors = await new StripeSubscriptionService(stripe, config.stripe.meterPrefix).anchors();
+      const misaligned = anchors.filter((a) => !a.aligned).length;
+      const anchorLine =
+        misaligned === 0
+          ? `anchors: all ${anchors.length} billing subscription(s) anchored to the 1st 00:00:00 UTC`
+          : `anchors: ${misaligned} of ${anchors.length} subscription(s) NOT anchored to the 1st 00:00:00 UTC; list them with \`sparks stripe:anchors\`, realign with \`sparks stripe:anchors --fix\` at 00:00 UTC on the 1st`;
+      process.stdout.write(`${formatSetupReport(result)}\n${anchorLine}\n`);
     });
 }

@@ -9,9 +9,22 @@ export const monthCloseProcessor: ProcessorDefinition<"monthClose"> = {
   create: (deps) => async (payload, job) => {
     if (job.name === MONTH_CLOSE_CHECK) return { enqueued: await enqueueDueMonthCloses(deps) };
     const result = await closeMonth(deps, payload.month);
-    return result.status === "closed"
-      ? { month: result.month, status: result.status, closedAt: result.closedAt.toISOString() }
-      : { month: result.month, status: result.status, closableAt: result.closableAt.toISOString() };
+    if (result.status === "open") {
+      return {
+        month: result.month,
+        status: result.status,
+        closableAt: result.closableAt.toISOString(),
+      };
+    }
+    // `partial`: the stuck customers were alerted; the hourly check runs the close again.
+    return {
+      month: result.month,
+      status: result.status,
+      closedAt: result.closedAt?.toISOString() ?? null,
+      closedCustomers: result.closedCustomers,
+      stuck: result.stuck,
+      releases: result.releases,
+    };
   },
   // The final sync holds the sync lock and the flush wait polls: a long lock, one at a time.
   options: () => ({ concurrency: 1, lockDuration: 120_000 }),

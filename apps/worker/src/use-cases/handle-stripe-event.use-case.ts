@@ -9,6 +9,7 @@ import {
   wholeSparks,
 } from "@sparks/core";
 import {
+  CustomerMonthCloseRepository,
   type CustomerRow,
   type UsageGroup,
   UsageItemRepository,
@@ -19,6 +20,7 @@ import { jobId, PermanentJobError, RetryableJobError } from "@sparks/queues";
 import { HOLD_METADATA_KEY, type InvoiceService, type InvoiceState } from "@sparks/stripe";
 import type { WorkerDeps } from "../worker-deps";
 import { clock, enqueuePush } from "./pipeline-context";
+import { monthHoldReason, releaseMonthInvoice } from "./release-month-invoice.use-case";
 
 export interface StripeEventOutcome {
   /** What the event led to, e.g. `tier_updated`, `paused`, `discount_applied`, `ignored`. */
@@ -106,7 +108,7 @@ export class HandleStripeEventUseCase {
     if (row.type === "invoice.created") {
       const id = stringField(object, "id");
       if (!id) throw new PermanentJobError("invoice.created: data.object.id is missing");
-      return this.checkDraftInvoice(id);
+      return this.onInvoiceCreated(id);
     }
     return ignored(`event type ${row.type} is not handled`);
   }
@@ -176,6 +178,71 @@ export class HandleStripeEventUseCase {
     }
     const resumed = await this.events.setPaymentPause(customer.id, false);
     return { action: resumed ? "resumed" : "unchanged", note: null };
+  }
+
+  /**
+   * A new draft subscription invoice. One whose period ends at a month boundary (subscriptions
+   * are anchored to the 1st) is held (`auto_advance=false`) until Sparks has closed that month
+   * for that customer; the month close then computes the discount, checks the total and
+   * releases it (`releaseMonthInvoice`). If the close already happened (a late or repeated
+   * delivery), the release runs now. Repeated deliveries and events of invoices that are no
+   * longer drafts change nothing. A period that does not end on the 1st (a subscription created
+   * before anchoring) gets the old per-period check.
+   */
+  private async onInvoiceCreated(invoiceId: string): Promise<StripeEventOutcome> {
+    const invoice = await this.stripe.retrieveInvoice(invoiceId);
+    if (invoice.status !== "draft") {
+      return ignored(
+        `invoice ${invoiceId} is ${invoice.status}, not a draft (repeated or late invoice.created)`,
+      );
+    }
+    if (!invoice.subscriptionId) return ignored(`invoice ${invoiceId} is not a subscription invoice`);
+    const customer = await this.customerOf(invoice.customer);
+    if (!customer) {
+      this.deps.logger.warn(
+        { invoiceId, stripeCustomerId: invoice.customer },
+        "invoice.created for an unknown customer",
+      );
+      return ignored(`no Sparks customer for ${invoice.customer}`);
+    }
+    const end = invoice.periodEnd;
+    const month = monthOf(new Date(end.getTime() - 1));
+    if (monthRange(month).end.getTime() !== end.getTime()) {
+      this.deps.logger.warn(
+        { invoiceId, periodEnd: end.toISOString() },
+        "invoice period does not end on the 1st: the subscription is not anchored (sparks stripe:setup lists them)",
+      );
+      return this.checkDraftInvoice(invoiceId);
+    }
+    const reason = monthHoldReason(month);
+    if (invoice.autoAdvance) {
+      await this.stripe.holdInvoice(invoice.id, reason);
+    }
+    const closes = new CustomerMonthCloseRepository(this.deps.database.db);
+    const state = await closes.find(customer.id, month);
+    if (state?.status === "closed") {
+      const outcome = await releaseMonthInvoice(this.deps, customer.id, month, invoice.id);
+      return {
+        action: outcome.action,
+        note: "reason" in outcome ? outcome.reason : null,
+        details: { invoice_id: invoice.id, month },
+      };
+    }
+    await closes.recordInvoice(customer.id, month, {
+      invoiceId: invoice.id,
+      invoiceStatus: "draft",
+      invoiceTotalCents: invoice.totalCents,
+      holdReason: `waiting for the month close of ${month}`,
+      atRiskCents: null,
+    });
+    // Flush what is pending now, so the close finds little left to wait for.
+    const groups = (await this.items.groupsWithWork(customer.id)).filter((g) => g.month === month);
+    if (groups.length > 0) await enqueuePush(this.deps, groups);
+    return {
+      action: "held_for_month_close",
+      note: null,
+      details: { invoice_id: invoice.id, month },
+    };
   }
 
   /**

@@ -214,6 +214,62 @@ export class UsageReportRepository {
     return status === undefined ? "open" : (String(status) as MonthCloseStatus);
   }
 
+  /**
+   * Whole Sparks Stripe acknowledged per category for meter events timed in [from, to): what
+   * one metered invoice line (one price, one tier segment) bills.
+   */
+  async sentBetween(customerId: string, from: Date, to: Date): Promise<Map<string, bigint>> {
+    const rows = await executeRows<{ usage_category: unknown; total: unknown }>(
+      this.db,
+      sql`select usage_category, coalesce(sum(value), 0)::text as total from meter_events
+          where customer_id = ${customerId} and status = 'sent'
+            and event_timestamp >= ${from.toISOString()}::timestamptz and event_timestamp < ${to.toISOString()}::timestamptz
+          group by usage_category`,
+    );
+    return new Map(rows.map((r) => [String(r.usage_category), BigInt(String(r.total))]));
+  }
+
+  /** Late lines filed into `month` from earlier months: exact Sparks per original month. */
+  async lateInto(
+    customerId: string,
+    month: string,
+  ): Promise<Array<{ fromMonth: string; exactNano: bigint; items: number }>> {
+    const rows = await executeRows<Record<string, unknown>>(
+      this.db,
+      sql`select to_char(late_from at time zone 'UTC', 'YYYY-MM') as from_month,
+            coalesce(sum(exact_sparks), 0)::text as exact, count(*) as items
+          from usage_items
+          where customer_id = ${customerId} and month = ${month} and late_from is not null and status in ${COUNTED}
+          group by 1 order by 1`,
+    );
+    return rows.map((r) => ({
+      fromMonth: String(r.from_month),
+      exactNano: exactTextToNano(r.exact),
+      items: toNumber(r.items),
+    }));
+  }
+
+  /** Usage that happened in `month` but was billed later (re-filed after the month closed). */
+  async billedLateFrom(
+    customerId: string,
+    month: string,
+  ): Promise<Array<{ billedIn: string; exactNano: bigint; items: number }>> {
+    const rows = await executeRows<Record<string, unknown>>(
+      this.db,
+      sql`select month as billed_in, coalesce(sum(exact_sparks), 0)::text as exact, count(*) as items
+          from usage_items
+          where customer_id = ${customerId} and late_from is not null
+            and to_char(late_from at time zone 'UTC', 'YYYY-MM') = ${month}
+            and status in ${COUNTED}
+          group by month order by month`,
+    );
+    return rows.map((r) => ({
+      billedIn: String(r.billed_in),
+      exactNano: exactTextToNano(r.exact),
+      items: toNumber(r.items),
+    }));
+  }
+
   /** The ledger side of an invoice check, over [from, to) by trace / event time. */
   async periodLedger(customerId: string, from: Date, to: Date): Promise<PeriodLedger> {
     const fromText = from.toISOString();
