@@ -18,6 +18,7 @@ import {
 
 const TABLES = [
   "alerts_sent",
+  "customer_month_closes",
   "customers",
   "meter_events",
   "month_closes",
