@@ -47,7 +47,7 @@ export interface InvoicePrice {
  * percentage of the rounded subtotal, rounded half-up — exactly the line Sparks writes on the
  * draft. `monthSparksNano` is the exact Sparks of the month (the report's `total_sparks`); a
  * month without any priced line gets no discount. `extraCents` are other invoice lines Sparks
- * wrote (credits, negative), included in the total.
+ * wrote (credits, negative), included in the total and taken off the discount's base.
  */
 export function priceInvoice(
   lines: readonly InvoiceLineInput[],
@@ -75,7 +75,8 @@ export function priceInvoice(
     return { ...line, exactUsd: formatUsdExact(exact), cents };
   });
   const percent = anyPriced ? discountFor(wholeSparks(monthSparksNano), config.discounts).percent : "0";
-  const discount = percent === "0" ? 0n : discountCents(subtotal, percent);
+  // The discount applies to usage net of credits (a shrink given back is not usage).
+  const discount = percent === "0" ? 0n : discountCents(subtotal + extraCents, percent);
   const total = subtotal - discount + extraCents;
   return {
     lines: priced,

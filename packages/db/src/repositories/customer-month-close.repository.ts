@@ -208,15 +208,21 @@ async function openWorkOf(db: SparksDb | SparksTx, month: string): Promise<Custo
     db,
     sql`with items as (
           select customer_id,
-            count(*) filter (where status in ('pending', 'sending')) as unsent,
+            -- A shrink not yet given back (docs/corrections.md) keeps the month open like unsent usage.
+            count(*) filter (where status in ('pending', 'sending') or status = 'discrepancy') as unsent,
             count(*) filter (where status = 'failed') as failed,
             coalesce(sum(exact_sparks) filter (where status in ('pending', 'sending', 'failed')), 0)::text as at_risk
           from usage_items
-          where month = ${month} and customer_id is not null and status in ('pending', 'sending', 'failed')
+          where month = ${month} and customer_id is not null
+            and (status in ('pending', 'sending', 'failed') or (status = 'discrepancy' and corrected_at is null))
           group by customer_id
         ), events as (
-          select customer_id, count(*) as pending from meter_events
-          where month = ${month} and status = 'pending' group by customer_id
+          select customer_id, count(*) as pending from (
+            select customer_id from meter_events where month = ${month} and status = 'pending'
+            union all
+            -- Cancels and credits decided but not yet applied in Stripe.
+            select customer_id from usage_corrections where month = ${month} and status = 'pending'
+          ) open group by customer_id
         )
         select coalesce(i.customer_id, e.customer_id) as customer_id, c.stripe_customer_id,
           coalesce(i.unsent, 0) as unsent, coalesce(i.failed, 0) as failed,

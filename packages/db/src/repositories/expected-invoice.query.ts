@@ -11,6 +11,7 @@ import {
 import type { SparksDb, SparksTx } from "../database.types";
 import type { CustomerRow } from "../schema/customers.schema";
 import { TierHistoryRepository } from "./tier-history.repository";
+import { UsageCorrectionRepository } from "./usage-correction.repository";
 import { UsageReportRepository } from "./usage-report.repository";
 
 export interface ExpectedInvoice extends InvoicePrice {
@@ -23,7 +24,8 @@ export interface ExpectedInvoice extends InvoicePrice {
 /**
  * What the customer's Stripe invoice for `month` must total, from the ledger alone: one line
  * per category and tier segment with the whole Sparks Stripe acknowledged for it, each rounded
- * as Stripe rounds, and the volume discount on the month's whole Sparks (issue 14). The report
+ * as Stripe rounds, less the credits corrections put on the invoice, and the volume discount on
+ * the month's whole Sparks (issue 14). The report
  * (`/usage/report`) and the month close use this same computation, so "report net = invoice
  * total" is one rule, not two.
  */
@@ -52,6 +54,8 @@ export async function expectedInvoice(
   const monthSparksNano = totals.reduce((sum, c) => sum + c.exactNano, 0n);
   const rate =
     tier === "enterprise" && customer.negotiatedRate ? customer.negotiatedRate : billing.sparkRateUsd;
-  const price = priceInvoice(lines, monthSparksNano, billing, rate);
+  // Shrinks credited on this invoice (negative invoice items, docs/corrections.md).
+  const credits = await new UsageCorrectionRepository(db).invoiceCreditCentsOfMonth(customer.id, month);
+  const price = priceInvoice(lines, monthSparksNano, billing, rate, -credits);
   return { ...price, monthSparksNano, rate, segments };
 }
