@@ -180,7 +180,11 @@ async function apply(
       correction.cancelledMeterEventId === null
         ? null
         : await new MeterEventRepository(db).findById(correction.cancelledMeterEventId);
-    if (cancelled === null) throw new Error(`correction ${correction.key}: its meter event is gone`);
+    // Not retryable: the correction is marked failed and its shrink decided again (as a credit).
+    if (cancelled === null)
+      throw new StripeCallError(`correction ${correction.key}: its meter event is gone`, {
+        retryable: false,
+      });
     await corrections.cancelMeterEvent(cancelled.eventName, cancelled.identifier, correction.key);
     await db.transaction(async (tx) => {
       const events = new MeterEventRepository(tx);
