@@ -13,6 +13,7 @@ export {
   type InvoiceLineState,
   InvoiceService,
   type InvoiceState,
+  LABEL_METADATA_KEY,
   type SubscriptionState,
   tierFromLookupKey,
 } from "./invoice.service";
