@@ -5,6 +5,7 @@ import { registerBackfill } from "./commands/backfill.command";
 import { registerEmulate } from "./commands/emulate.command";
 import { registerErrors } from "./commands/errors.command";
 import { registerMigrate } from "./commands/migrate.command";
+import { registerRateSet } from "./commands/rate-set.command";
 import { registerReconcile } from "./commands/reconcile.command";
 import { registerReport } from "./commands/report.command";
 import { registerStart } from "./commands/start.command";
@@ -31,6 +32,7 @@ registerBackfill(program, env);
 registerReport(program, env);
 registerErrors(program, env);
 registerReconcile(program, env);
+registerRateSet(program, env);
 
 await runCommand(async () => {
   try {
