@@ -15,14 +15,6 @@ export {
   finalSyncId,
   MONTH_CLOSE_CHECK,
 } from "./use-cases/close-month.use-case";
-export { errorIdOf } from "./use-cases/error-id";
-export {
-  type ErrorView,
-  listErrors,
-  parseErrorId,
-  type RetryOutcome,
-  retryErrors,
-} from "./use-cases/errors.use-case";
 export { type PushResult, pushMeterEvents } from "./use-cases/push-meter-events.use-case";
 export {
   DEFAULT_DRIFT_THRESHOLD_SPARKS,
@@ -37,12 +29,8 @@ export {
   reconcile,
   reconcileSourcesFrom,
 } from "./use-cases/reconcile.use-case";
-export {
-  type RequestedSync,
-  requestSync,
-  type SyncRequestInput,
-} from "./use-cases/request-sync.use-case";
 export { pruneRetention, type RetentionResult } from "./use-cases/retention.use-case";
+export { retryErrors, retryLedgerErrors } from "./use-cases/retry-errors.use-case";
 export {
   resolveWindow,
   runSync,

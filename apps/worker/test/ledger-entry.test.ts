@@ -39,11 +39,11 @@ describe("ledger entry import graph", () => {
   });
 
   it("never reaches @sparks/stripe, @sparks/langfuse, stripe or @langfuse/*", () => {
-    const reach = walkImports(join(worker, "ledger.entry.ts"), isAdapter);
+    const reach = walkImports(join(repoRoot, "packages/ledger/src/index.ts"), isAdapter);
     const chains = [...reach.forbidden.values()].map((c) => c.join(" → "));
     expect(chains).toEqual([]);
     // It did walk the use-cases and the workspace packages they load.
-    expect([...reach.files].some((f) => f.endsWith("errors.use-case.ts"))).toBe(true);
+    expect([...reach.files].some((f) => f.endsWith("errors.view.ts"))).toBe(true);
     expect([...reach.files].some((f) => f.includes("packages/db/src"))).toBe(true);
   });
 });

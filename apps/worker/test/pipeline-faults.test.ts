@@ -1,7 +1,8 @@
 import { executeRows } from "@sparks/db";
 import { type GeneratedTraceRecord, generateFlowiseTraffic } from "@sparks/emulators";
+import { listErrors } from "@sparks/ledger";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { listErrors, retryErrors } from "../src";
+import { retryErrors } from "../src";
 import {
   type CustomerFixture,
   createHarness,

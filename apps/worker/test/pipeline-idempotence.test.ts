@@ -1,7 +1,7 @@
 import { executeRows } from "@sparks/db";
 import { type GeneratedTraceRecord, generateFlowiseTraffic } from "@sparks/emulators";
+import { requestSync } from "@sparks/ledger";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { requestSync } from "../src";
 import {
   type CustomerFixture,
   createHarness,

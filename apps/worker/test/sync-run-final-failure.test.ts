@@ -1,11 +1,11 @@
 import { loadConfig } from "@sparks/config";
 import { executeRows } from "@sparks/db";
+import { requestSync } from "@sparks/ledger";
 import { QueueService } from "@sparks/queues";
 import { createTestDatabase, createTestRedis } from "@sparks/testing";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createWorkers, type WorkerRuntime } from "../src/index";
-import { requestSync } from "../src/ledger.entry";
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let redis: Awaited<ReturnType<typeof createTestRedis>>;

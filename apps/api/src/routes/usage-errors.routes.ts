@@ -1,9 +1,5 @@
-import {
-  type LedgerDeps,
-  ledgerErrorsJson,
-  listLedgerErrors,
-  retryLedgerErrors,
-} from "@sparks/worker/ledger";
+import { type LedgerDeps, ledgerErrorsJson, listLedgerErrors } from "@sparks/ledger";
+import { retryLedgerErrors } from "@sparks/worker";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";

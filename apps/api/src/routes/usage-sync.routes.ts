@@ -4,7 +4,7 @@ import {
   requestSync,
   type SyncRunDetails,
   waitForSyncRun,
-} from "@sparks/worker/ledger";
+} from "@sparks/ledger";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";

@@ -71,7 +71,7 @@ export function registerBackfill(program: Command, env: NodeJS.ProcessEnv): void
           });
           stops.push(() => worker.close());
         }
-        const { requestSync, waitForSyncRun } = await import("@sparks/worker/ledger");
+        const { requestSync, waitForSyncRun } = await import("@sparks/ledger");
         const customerId = await resolveCustomer(ctx.database, opts.customer);
         const queued = await requestSync(ctx.ledger, {
           from: from.toISOString(),

@@ -87,7 +87,7 @@ export async function firstDemoSync(
   logger: Logger,
 ): Promise<void> {
   const { createRedisConnection, QueueService } = await import("@sparks/queues");
-  const { requestSync } = await import("@sparks/worker/ledger");
+  const { requestSync } = await import("@sparks/ledger");
   const redis = createRedisConnection(redisUrl, "worker");
   const queues = new QueueService({ connection: redis });
   try {

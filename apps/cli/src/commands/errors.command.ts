@@ -37,9 +37,9 @@ export function registerErrors(program: Command, env: NodeJS.ProcessEnv): void {
       const { openLedgerContext } = await import("./ledger-context");
       const ctx = await openLedgerContext(config, "errors");
       try {
-        const { ledgerErrorsJson, listLedgerErrors, retryLedgerErrors } = await import(
-          "@sparks/worker/ledger"
-        );
+        const { ledgerErrorsJson, listLedgerErrors } = await import("@sparks/ledger");
+        // The retry runs here, as a worker would: it re-derives from staging (no adapter needed).
+        const { retryLedgerErrors } = await import("@sparks/worker");
         if (action === "retry") {
           const outcomes = await retryLedgerErrors(ctx.ledger, [...new Set(ids)]);
           const results = outcomes.map((o) => ({ error_id: o.errorId, status: o.status, reason: o.reason }));

@@ -1,7 +1,7 @@
 import type { AppConfig } from "@sparks/config";
 import { createDatabase, type Database } from "@sparks/db";
+import type { LedgerDeps } from "@sparks/ledger";
 import { createRedisConnection, pingRedis, QueueService } from "@sparks/queues";
-import type { LedgerDeps } from "@sparks/worker/ledger";
 import { CliError } from "../cli-error";
 
 /** Where `sparks start` finds Redis when REDIS_URL is unset (see redis-launcher). */

@@ -38,7 +38,7 @@ export function registerSync(program: Command, env: NodeJS.ProcessEnv): void {
       const config = loadConfig(env);
       const ctx = await openLedgerContext(config, "sync");
       try {
-        const { requestSync, waitForSyncRun } = await import("@sparks/worker/ledger");
+        const { requestSync, waitForSyncRun } = await import("@sparks/ledger");
         const customerId = await resolveCustomer(ctx.database, opts.customer);
         const queued = await requestSync(ctx.ledger, {
           ...(from ? { from: from.toISOString() } : {}),

@@ -1,5 +1,5 @@
-import { resendFailedGroup } from "../use-cases/errors.use-case";
 import { pushMeterEvents } from "../use-cases/push-meter-events.use-case";
+import { resendFailedGroup } from "../use-cases/retry-errors.use-case";
 import { defaultPushConcurrency } from "../worker-deps";
 import type { ProcessorDefinition } from "./processor-registry";
 

@@ -1,5 +1,3 @@
-import type { UsageGroup } from "@sparks/db";
-import { jobId } from "@sparks/queues";
 import type { WorkerDeps } from "../worker-deps";
 
 export const SYNC_LOCK_KEY = "sparks:sync";
@@ -13,25 +11,5 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export function pushDedupeId(group: UsageGroup): string {
-  return jobId("push", group.customerId, group.category, group.month);
-}
-
-/**
- * One push job per group at a time: `keepLastIfActive` lets a sweep that arrives while the
- * group's job runs queue exactly one follow-up, so new pending items are never stranded.
- */
-export async function enqueuePush(deps: WorkerDeps, groups: readonly UsageGroup[]): Promise<number> {
-  const seen = new Set<string>();
-  for (const group of groups) {
-    const id = pushDedupeId(group);
-    if (seen.has(id)) continue;
-    seen.add(id);
-    await deps.queues.add(
-      "pushMeterEvents",
-      { customerId: group.customerId, category: group.category as "ai_tokens", month: group.month },
-      { deduplication: { id, keepLastIfActive: true } },
-    );
-  }
-  return seen.size;
-}
+// Push jobs are queued by the API's retry and the worker alike: the one definition is in the ledger.
+export { enqueuePush, pushDedupeId } from "@sparks/ledger";

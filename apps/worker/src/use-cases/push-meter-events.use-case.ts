@@ -14,6 +14,7 @@ import {
   type UsageGroup,
   UsageItemRepository,
 } from "@sparks/db";
+import { errorIdOf } from "@sparks/ledger";
 import { itemsFailed, itemsSent } from "@sparks/observability";
 import { PermanentJobError, RetryableJobError } from "@sparks/queues";
 import {
@@ -27,7 +28,6 @@ import {
 } from "@sparks/stripe";
 import { TOO_OLD_REASON } from "../pipeline/desired-items";
 import type { WorkerDeps } from "../worker-deps";
-import { errorIdOf } from "./error-id";
 import { clock, sleep } from "./pipeline-context";
 import { waitForLock } from "./run-sync.use-case";
 

@@ -2,8 +2,7 @@ import type { AppConfig } from "@sparks/config";
 import type { Database } from "@sparks/db";
 import type { QueueService } from "@sparks/queues";
 import type { Redis } from "ioredis";
-import pino, { type Logger } from "pino";
-import type { WorkerDeps } from "../worker-deps";
+import type { Logger } from "pino";
 
 /**
  * What the API and the CLI hand the ledger entry: enqueue and read only, so no Langfuse reader
@@ -17,18 +16,4 @@ export interface LedgerDeps {
   redis: Redis;
   logger?: Logger;
   now?: () => Date;
-}
-
-const silent = pino({ level: "silent" });
-
-/** The worker use-cases take WorkerDeps; without adapters they only touch Postgres and queues. */
-export function toWorkerDeps(deps: LedgerDeps): WorkerDeps {
-  return {
-    config: deps.config,
-    database: deps.database,
-    connection: deps.redis,
-    queues: deps.queues,
-    logger: deps.logger ?? silent,
-    ...(deps.now ? { now: deps.now } : {}),
-  };
 }

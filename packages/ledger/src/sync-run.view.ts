@@ -1,7 +1,7 @@
 import type { SyncRunCounts, SyncRunStatus, SyncTrigger } from "@sparks/db";
 import { SyncRunRepository, syncRunTraces, usageItems } from "@sparks/db";
 import { and, asc, count, eq, inArray, max } from "drizzle-orm";
-import { errorIdOf } from "../use-cases/error-id";
+import { errorIdOf } from "./error-id";
 import type { LedgerDeps } from "./ledger-deps";
 
 export interface SyncRunItemError {

@@ -1,5 +1,5 @@
 import { type MonthKey, monthRange } from "@sparks/core";
-import type { ErrorView } from "../use-cases/errors.use-case";
+import type { ErrorView } from "./errors.view";
 
 /** Stripe's default invoice finalization grace period (REFERENCE: late usage lands until then). */
 export const FINALIZATION_GRACE_MS = 3_600_000;
