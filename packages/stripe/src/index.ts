@@ -32,8 +32,10 @@ export {
   type MeterEventStreamSenderOptions,
   type StreamBatchResult,
 } from "./meter-event-stream.sender";
+export { ensureCustomerRatePrices, RATE_METADATA_KEY } from "./negotiated-rate.prices";
 export {
   aggregateIdentifier,
+  customerRateLookupKey,
   MAX_IDENTIFIER_LENGTH,
   type MeterEventIdentifierInput,
   meterEventIdentifier,
