@@ -184,9 +184,11 @@ describe("POST /customers/:customer_id/rate", () => {
       headers: { authorization: await admin() },
     });
     expect(report.statusCode).toBe(200);
-    const usd = (report.json() as { usd: { net: string; display: { net: string } } }).usd;
+    const usd = (report.json() as { usd: { net: string; display: { net: string }; exact: { net: string } } })
+      .usd;
     expect(usd.display.net).toBe(((march?.total ?? 0) / 100).toFixed(2));
-    // The independent calculation: 8,251 Sparks at $0.0008.
-    expect(usd.net).toMatch(/^6\.6008/);
+    expect(usd.net).toBe("6.60"); // what Stripe invoices (invoice-close: usd figures are the invoice's)
+    // The independent calculation: 8,251 Sparks at $0.0008, kept exact beside it.
+    expect(usd.exact.net).toMatch(/^6\.6008/);
   });
 });
