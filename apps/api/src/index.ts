@@ -30,5 +30,11 @@ export { metricsRegistry } from "./routes/metrics.routes";
 export { exitOnSignals, type ShutdownOptions } from "./shutdown";
 export { type ApiHandle, DEFAULT_REDIS_URL, type StartApiOptions, startApi } from "./start-api";
 export { createBillingStripe } from "./use-cases/billing-stripe";
+export {
+  parseUsdPerSpark,
+  type SetRateInput,
+  type SetRateResult,
+  SetRateUseCase,
+} from "./use-cases/set-rate.use-case";
 export { type SignupResult, SignupUseCase } from "./use-cases/signup.use-case";
 export { type UsageReport, UsageReportUseCase } from "./use-cases/usage-report.use-case";

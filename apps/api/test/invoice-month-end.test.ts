@@ -187,5 +187,11 @@ describe("late usage and November's month end", () => {
     expect(expected.sparks).toBe(10_001n);
     expect(expected.totalCents).toBe(950n); // $10.00 − $0.50
     expect(report.late_usage).toEqual([expect.objectContaining({ from_month: OCT, sparks: "3000" })]);
+    // The November invoice says which of its usage is October's.
+    const invoice = await h.invoiceFor(late, NOV);
+    const lines = await h.stripe.invoices.listLineItems(invoice?.id ?? "", { limit: 100 });
+    expect(lines.data.map((l) => l.description)).toContain(
+      `Includes 3000 Sparks of ${OCT} usage received after its invoice was final`,
+    );
   });
 });

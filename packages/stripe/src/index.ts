@@ -22,6 +22,7 @@ export {
   type InvoiceLineState,
   InvoiceService,
   type InvoiceState,
+  LABEL_METADATA_KEY,
   type SubscriptionState,
   tierFromLookupKey,
 } from "./invoice.service";
@@ -40,8 +41,10 @@ export {
   type MeterEventStreamSenderOptions,
   type StreamBatchResult,
 } from "./meter-event-stream.sender";
+export { ensureCustomerRatePrices, RATE_METADATA_KEY } from "./negotiated-rate.prices";
 export {
   aggregateIdentifier,
+  customerRateLookupKey,
   MAX_IDENTIFIER_LENGTH,
   type MeterEventIdentifierInput,
   meterEventIdentifier,

@@ -8,6 +8,8 @@ import { classifyStripeError } from "./stripe-error.classifier";
 export const HOLD_METADATA_KEY = "sparks_hold";
 /** Invoice-item metadata marking the volume discount line of one invoice (idempotency). */
 export const DISCOUNT_METADATA_KEY = "sparks_volume_discount_for";
+/** Invoice-item metadata of a $0 label line (e.g. `late:2026-10`), one per key and invoice. */
+export const LABEL_METADATA_KEY = "sparks_label";
 
 export interface SubscriptionState {
   id: string;
@@ -325,6 +327,42 @@ export class InvoiceService {
       ),
     );
     return { id: item.id, action: "created" };
+  }
+
+  /**
+   * A $0 line that labels what the usage lines contain, e.g. usage of an earlier month billed
+   * late: one per `key` on the draft (metadata `sparks_label`), its text updated in place.
+   */
+  async setLabelItem(invoice: InvoiceState, key: string, description: string): Promise<string> {
+    const existing = await call("invoiceItems.list", async () => {
+      for await (const item of this.stripe.invoiceItems.list({ invoice: invoice.id, limit: 100 })) {
+        if (item.metadata?.[LABEL_METADATA_KEY] === key) return item;
+      }
+      return null;
+    });
+    if (existing) {
+      if (existing.description !== description) {
+        await call("invoiceItems.update", () =>
+          this.stripe.invoiceItems.update(existing.id, { description }),
+        );
+      }
+      return existing.id;
+    }
+    const item = await call("invoiceItems.create", () =>
+      this.stripe.invoiceItems.create(
+        {
+          customer: invoice.customer,
+          invoice: invoice.id,
+          amount: 0,
+          currency: "usd",
+          description,
+          discountable: false,
+          metadata: { [LABEL_METADATA_KEY]: key },
+        },
+        { idempotencyKey: `sparks-label-${invoice.id}-${key}` },
+      ),
+    );
+    return item.id;
   }
 
   /** Finalizes a held draft now; returns the finalized invoice. */

@@ -26,6 +26,20 @@ export function priceLookupKey(prefix: string, category: UsageCategory, tier: Ti
   return `${prefix}_${category}_${tier}`;
 }
 
+/**
+ * A customer's own price at a negotiated rate: one per customer, category and rate, so setting
+ * the same rate again finds it (idempotent) and a new rate gets a new price (Stripe prices are
+ * immutable). `0.0008` → `sparks_ai_tokens_cust_<id>_usd0p0008`.
+ */
+export function customerRateLookupKey(
+  prefix: string,
+  category: UsageCategory,
+  sparksCustomerId: string,
+  usdPerSpark: string,
+): string {
+  return `${prefix}_${category}_cust_${sparksCustomerId}_usd${usdPerSpark.replace(".", "p")}`;
+}
+
 export interface MeterEventIdentifierInput {
   traceId: string;
   category: UsageCategory;

@@ -12,6 +12,7 @@ export interface TierPrice {
   lookupKey: string;
   /** The meter the price bills; a tier change swaps prices on the same meter. */
   meterId: string | null;
+  productId: string;
 }
 
 export interface TierPrices {
@@ -129,6 +130,7 @@ export class StripeSubscriptionService {
           lookupKey: w.lookupKey,
           priceId: price.id,
           meterId: meterOf(price),
+          productId: typeof price.product === "string" ? price.product : price.product.id,
         });
     }
     return { tier, prices, missing };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { RoutePluginOptions } from "../api-deps";
 import { auth0SignupRoutes } from "./auth0-signup.routes";
 import { bullBoardRoutes } from "./bull-board.routes";
+import { customerRateRoutes } from "./customer-rate.routes";
 import { docsRoutes } from "./docs.routes";
 import { healthRoutes } from "./health.routes";
 import { meRoutes } from "./me.routes";
@@ -27,6 +28,7 @@ export async function registerRoutes(app: FastifyInstance, options: RoutePluginO
   await app.register(meRoutes, options);
   await app.register(auth0SignupRoutes, options);
   await app.register(subscriptionsRoutes, options);
+  await app.register(customerRateRoutes, options);
   await app.register(quotaRoutes, options);
   await app.register(stripeWebhookRoutes, options);
   await app.register(usageReportRoutes, options);

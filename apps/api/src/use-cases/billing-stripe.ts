@@ -11,6 +11,9 @@ import { HttpError, ServiceUnavailableError } from "../errors/http-errors";
 export interface BillingStripe {
   customers: StripeCustomerService;
   subscriptions: StripeSubscriptionService;
+  /** The client itself, for the customer's own prices (negotiated rates). */
+  client: ReturnType<typeof createStripeClient>;
+  meterPrefix: string;
 }
 
 /**
@@ -29,6 +32,8 @@ export function createBillingStripe(config: AppConfig): BillingStripe | null {
   return {
     customers: new StripeCustomerService(stripe),
     subscriptions: new StripeSubscriptionService(stripe, config.stripe.meterPrefix),
+    client: stripe,
+    meterPrefix: config.stripe.meterPrefix,
   };
 }
 

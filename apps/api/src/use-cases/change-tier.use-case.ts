@@ -1,6 +1,6 @@
 import type { TierName } from "@sparks/core";
 import { CustomerRepository, type Database, TierHistoryRepository } from "@sparks/db";
-import { idempotencyKey, type SubscriptionSummary } from "@sparks/stripe";
+import { ensureCustomerRatePrices, idempotencyKey, type SubscriptionSummary } from "@sparks/stripe";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors/http-errors";
 import { type BillingStripe, requireAllPrices, requireBillingStripe, stripeFailure } from "./billing-stripe";
 
@@ -77,7 +77,19 @@ export class ChangeTierUseCase {
             customQuota: row.customQuota,
           };
         }
-        const prices = requireAllPrices(await stripe.subscriptions.tierPrices(input.tier));
+        const catalog = requireAllPrices(await stripe.subscriptions.tierPrices(input.tier));
+        // Back on enterprise with a negotiated rate: the customer's own prices, so Stripe bills
+        // the rate the report uses.
+        const prices =
+          input.tier === "enterprise" && current.negotiatedRate !== null
+            ? await ensureCustomerRatePrices(
+                stripe.client,
+                stripe.meterPrefix,
+                current.id,
+                current.negotiatedRate,
+                catalog,
+              )
+            : catalog;
         const history = new TierHistoryRepository(tx);
         const open = await history.current(current.id);
         const swapped = await stripe.subscriptions.swapTier(

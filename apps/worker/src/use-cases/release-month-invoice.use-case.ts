@@ -1,5 +1,6 @@
 import {
   formatCents,
+  formatSparks,
   isUsageCategory,
   type MonthKey,
   monthRange,
@@ -49,7 +50,7 @@ export function invoiceServiceOf(deps: WorkerDeps): InvoiceService | null {
   return service;
 }
 
-function usdOfSparks(deps: WorkerDeps, sparks: bigint, rate: string): bigint {
+function usdOfSparks(sparks: bigint, rate: string): bigint {
   return roundUsdToCents(sparksToUsd(sparks * NANO_PER_SPARK, rate));
 }
 
@@ -137,8 +138,18 @@ export async function releaseMonthInvoice(
       month,
       invoice,
       reason,
-      usdOfSparks(deps, diff, expected.rate),
+      usdOfSparks(diff, expected.rate),
       expected.totalCents,
+    );
+  }
+
+  // Usage of earlier months billed on this invoice (late lines) is in the usage lines above; a
+  // $0 line per month says so, so the customer can tell it from this month's usage.
+  for (const late of await new UsageReportRepository(db).lateInto(customerId, month)) {
+    await stripe.setLabelItem(
+      invoice,
+      `late:${late.fromMonth}`,
+      `Includes ${formatSparks(late.exactNano)} Sparks of ${late.fromMonth} usage received after its invoice was final`,
     );
   }
 

@@ -140,4 +140,15 @@ export class CustomerRepository {
     if (!row) throw new Error(`customer ${id} vanished while changing its tier`);
     return row;
   }
+
+  /** Records a negotiated rate (USD per Spark, a decimal string); null returns to SPARK_RATE. */
+  async setNegotiatedRate(id: string, usdPerSpark: string | null): Promise<CustomerRow> {
+    const [row] = await this.db
+      .update(customers)
+      .set({ negotiatedRate: usdPerSpark })
+      .where(eq(customers.id, id))
+      .returning();
+    if (!row) throw new Error(`customer ${id} vanished while setting its rate`);
+    return row;
+  }
 }
