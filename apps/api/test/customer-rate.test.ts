@@ -140,6 +140,7 @@ describe("POST /customers/:customer_id/rate", () => {
       usd_per_spark: "0.0008",
       previous_usd_per_spark: null,
       subscription_id: alice.subscription_id,
+      warnings: [],
     });
     const prices = res.body.prices as Array<{ category: string; price: string; lookup_key: string }>;
     expect(prices.map((p) => p.lookup_key).sort()).toEqual(
@@ -190,5 +191,16 @@ describe("POST /customers/:customer_id/rate", () => {
     expect(usd.net).toBe("6.60"); // what Stripe invoices (invoice-close: usd figures are the invoice's)
     // The independent calculation: 8,251 Sparks at $0.0008, kept exact beside it.
     expect(usd.exact.net).toMatch(/^6\.6008/);
+  });
+
+  it("warns when the rate changes after usage of the month (Stripe bills that usage at the old price)", async () => {
+    await used("ai_tokens", "2026-04-03T10:00:00Z", 100);
+    h.clock.set("2026-04-05T00:00:00Z");
+    const res = await setRate(alice.customer_id, "0.0007");
+    expect(res.status).toBe(200);
+    expect(res.body.previous_usd_per_spark).toBe("0.0008");
+    const warnings = res.body.warnings as string[];
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^rate_changed_mid_month: 1 usage item\(s\) of 2026-04/);
   });
 });

@@ -16,6 +16,7 @@ const rateAnswer = z.object({
   previous_usd_per_spark: z.string().nullable(),
   subscription_id: z.string(),
   prices: z.array(z.object({ category: z.string(), price: z.string(), lookup_key: z.string() })),
+  warnings: z.array(z.string()),
 });
 
 /**
@@ -23,7 +24,11 @@ const rateAnswer = z.object({
  * customer's own Stripe prices, swapped into its subscription, and the report's rate.
  */
 export const customerRateRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
-  const setRate = new SetRateUseCase({ database: deps.database, stripe: createBillingStripe(deps.config) });
+  const setRate = new SetRateUseCase({
+    database: deps.database,
+    stripe: createBillingStripe(deps.config),
+    now: deps.now,
+  });
 
   app.post(
     "/customers/:customer_id/rate",
@@ -62,6 +67,7 @@ export const customerRateRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = asy
           price: p.priceId,
           lookup_key: p.lookupKey,
         })),
+        warnings: result.warnings,
       };
     },
   );

@@ -1,11 +1,12 @@
 import { parseDecimal } from "@sparks/core";
-import { CustomerRepository, type Database } from "@sparks/db";
+import { CustomerRepository, type Database, executeRows } from "@sparks/db";
 import {
   centsPerSpark,
   ensureCustomerRatePrices,
   idempotencyKey,
   type SubscriptionSummary,
 } from "@sparks/stripe";
+import { sql } from "drizzle-orm";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors/http-errors";
 import { type BillingStripe, requireAllPrices, requireBillingStripe, stripeFailure } from "./billing-stripe";
 
@@ -24,11 +25,14 @@ export interface SetRateResult {
   previousUsdPerSpark: string | null;
   subscription: SubscriptionSummary;
   prices: Array<{ category: string; priceId: string; lookupKey: string }>;
+  /** Why this month's invoice and report may differ (a rate changed after usage). */
+  warnings: string[];
 }
 
 export interface SetRateDeps {
   database: Database;
   stripe: BillingStripe | null;
+  now?: () => Date;
 }
 
 /** Validates `usd_per_spark`: a positive decimal string, refused with a message naming the field. */
@@ -105,6 +109,23 @@ export class SetRateUseCase {
           idempotencyKey("rate", subscription.id, current.negotiatedRate ?? "catalog", rate),
         );
         await customers.setNegotiatedRate(current.id, rate);
+        // Stripe bills this month's usage before the swap at the old price; the report prices
+        // the whole month at the new rate. Say so rather than let the month differ silently.
+        const now = (this.deps.now ?? (() => new Date()))();
+        const month = now.toISOString().slice(0, 7);
+        const warnings: string[] = [];
+        if (current.negotiatedRate !== rate) {
+          const [row] = await executeRows<{ n: number }>(
+            tx,
+            sql`select count(*)::int as n from usage_items where customer_id = ${current.id}
+                and month = ${month} and occurred_at < ${now.toISOString()}::timestamptz`,
+          );
+          if ((row?.n ?? 0) > 0) {
+            warnings.push(
+              `rate_changed_mid_month: ${row?.n} usage item(s) of ${month} came before this change; Stripe bills them at the previous price while the report prices ${month} at ${rate} USD/Spark, so that month's invoice and report differ (docs/stripe-billing.md)`,
+            );
+          }
+        }
         return {
           customerId: current.id,
           usdPerSpark: rate,
@@ -115,6 +136,7 @@ export class SetRateUseCase {
             priceId: p.priceId,
             lookupKey: p.lookupKey,
           })),
+          warnings,
         };
       });
     } catch (e) {

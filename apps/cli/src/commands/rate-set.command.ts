@@ -41,6 +41,7 @@ export function registerRateSet(program: Command, env: NodeJS.ProcessEnv): void 
             price: p.priceId,
             lookup_key: p.lookupKey,
           })),
+          warnings: result.warnings,
         };
         process.stdout.write(
           opts.json === true
@@ -48,6 +49,7 @@ export function registerRateSet(program: Command, env: NodeJS.ProcessEnv): void 
             : [
                 `customer ${out.customer_id}: ${out.usd_per_spark} USD/Spark (was ${out.previous_usd_per_spark ?? "SPARK_RATE"}) on ${out.subscription_id}`,
                 ...out.prices.map((p) => `  ${p.category}: ${p.price} (${p.lookup_key})`),
+                ...out.warnings.map((w) => `  ! ${w}`),
               ].join("\n") + "\n",
         );
       } catch (e) {
