@@ -173,12 +173,17 @@ describe("ledger commands (as processes, against the emulators)", () => {
     const report = JSON.parse(one.stdout) as Record<string, unknown>;
     expect(Object.keys(report).sort()).toEqual(
       [
+        "billed_late",
         "categories",
         "closed",
+        "corrections",
         "cost_centers",
         "customer_id",
+        "customer_month_closed",
         "daily",
         "discount",
+        "invoice",
+        "late_usage",
         "month",
         "month_status",
         "not_billed",
