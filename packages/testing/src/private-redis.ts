@@ -39,6 +39,8 @@ async function waitForPing(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    // Refused connections are expected while the server starts; the deadline reports them.
+    client.on("error", () => {});
     try {
       await client.connect();
       if ((await client.ping()) === "PONG") return;
