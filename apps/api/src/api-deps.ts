@@ -4,6 +4,7 @@ import type { ApiLoggerOptions } from "@sparks/observability";
 import type { QueueService } from "@sparks/queues";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { BillingStripe } from "./use-cases/billing-stripe";
 
 /**
  * What the API needs from the outside, built by the composition root (`startApi`, the CLI,
@@ -22,10 +23,17 @@ export interface ApiDeps {
   logger?: ApiLoggerOptions | Logger | false;
   /** The clock; tests pin it. */
   now?: () => Date;
+  /**
+   * The Stripe services signup, tier changes and rates call while a request waits; absent:
+   * built once from config by `buildApp` (null without STRIPE_SECRET_KEY).
+   */
+  stripe?: BillingStripe | null;
+  /** How long a request waits for a worker's job result (default 55 s), then 503 `worker_timeout`. */
+  workerWaitMs?: number;
 }
 
 /** Deps as route plugins receive them: defaults filled in. */
-export type RouteDeps = ApiDeps & { now: () => Date };
+export type RouteDeps = ApiDeps & { now: () => Date; stripe: BillingStripe | null; workerWaitMs: number };
 
 /** Options every route plugin under `src/routes/` is registered with. */
 export interface RoutePluginOptions {

@@ -3,6 +3,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { CustomerRepository } from "@sparks/db";
 import { type ApiLoggerOptions, createLogger, secretsFromConfig } from "@sparks/observability";
+import { DEFAULT_JOB_WAIT_MS } from "@sparks/queues";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
@@ -11,6 +12,7 @@ import { auth0 } from "./auth/auth0.plugin";
 import { createTokenVerifier } from "./auth/token-verifier";
 import { registerErrorHandlers } from "./errors/error-handler";
 import { registerRoutes } from "./routes";
+import { createBillingStripe } from "./use-cases/billing-stripe";
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -29,7 +31,13 @@ function resolveLogger(deps: ApiDeps): Logger | false {
  * config) comes in through `deps`, so tests and the CLI compose it the same way.
  */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  const routeDeps: RouteDeps = { ...deps, now: deps.now ?? (() => new Date()) };
+  // The composition root of the API's outside clients: built once, handed to every route.
+  const routeDeps: RouteDeps = {
+    ...deps,
+    now: deps.now ?? (() => new Date()),
+    stripe: deps.stripe === undefined ? createBillingStripe(deps.config) : deps.stripe,
+    workerWaitMs: deps.workerWaitMs ?? DEFAULT_JOB_WAIT_MS,
+  };
   const logger = resolveLogger(deps);
   const app = Fastify({
     // Typed as Fastify's base logger so the instance stays a plain FastifyInstance for plugins.

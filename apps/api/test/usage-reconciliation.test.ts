@@ -9,7 +9,7 @@ const window = { from: new Date(now - 3 * HOUR), to: new Date(now - 2 * HOUR) };
 let h: SyncHarness;
 
 beforeAll(async () => {
-  h = await createSyncHarness();
+  h = await createSyncHarness({ workerWaitMs: 1_500 });
   h.langfuse.store.addMany(generateFlowiseTraffic({ traces: 12, customers: ["cust_r"], ...window, seed: 5 }));
   await h.addCustomer({ id: "cust_r" });
 }, 90_000);
@@ -36,7 +36,17 @@ it("reports Langfuse vs ledger vs Stripe for an admin, and refuses customers and
   });
   expect(denied.statusCode).toBe(403);
 
-  // Nothing synced yet: Langfuse has usage the ledger and Stripe lack, and the report says so.
+  // No worker running: the request waits its bound, then says so; it never reads Langfuse itself.
+  const timedOut = await h.app.inject({
+    method: "GET",
+    url: `/usage/reconciliation?month=${month}`,
+    headers: { authorization: admin },
+  });
+  expect(timedOut.statusCode).toBe(503);
+  expect(timedOut.json()).toMatchObject({ error: "worker_timeout" });
+
+  // Nothing synced yet: Langfuse has usage the ledger and Stripe lack, and the worker's report says so.
+  h.startWorkers();
   const res = await h.app.inject({
     method: "GET",
     url: `/usage/reconciliation?month=${month}`,

@@ -16,7 +16,7 @@ import {
   type TestAuth0,
   type TestDatabase,
 } from "@sparks/testing";
-import { createPipelineAdapters, createWorkers, type WorkerDeps, type WorkerRuntime } from "@sparks/worker";
+import { createWorkerDeps, createWorkers, type WorkerDeps, type WorkerRuntime } from "@sparks/worker";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import pino from "pino";
@@ -40,7 +40,12 @@ export interface SyncHarness {
   close(): Promise<void>;
 }
 
-export async function createSyncHarness(): Promise<SyncHarness> {
+export interface SyncHarnessOptions {
+  /** How long the API waits for a worker's job result (default: the API's 55 s). */
+  workerWaitMs?: number;
+}
+
+export async function createSyncHarness(options: SyncHarnessOptions = {}): Promise<SyncHarness> {
   const auth0 = await createTestAuth0();
   const db = await createTestDatabase({ maxConnections: 10 });
   const testRedis = await createTestRedis();
@@ -68,26 +73,26 @@ export async function createSyncHarness(): Promise<SyncHarness> {
 
   const producer: Redis = createRedisConnection(testRedis.url, "producer");
   const queues = new QueueService({ connection: producer, prefix: testRedis.prefix });
-  const app = await buildApp({ config, database: db.database, redis: producer, queues, logger: false });
+  const app = await buildApp({
+    config,
+    database: db.database,
+    redis: producer,
+    queues,
+    logger: false,
+    ...(options.workerWaitMs === undefined ? {} : { workerWaitMs: options.workerWaitMs }),
+  });
   await app.ready();
 
   const logger = pino({ level: "silent" });
-  const workerQueues = new QueueService({ connection: testRedis.connection, prefix: testRedis.prefix });
-  const workerDeps: WorkerDeps = {
+  const workerDeps = createWorkerDeps({
     config,
     database: db.database,
     connection: testRedis.connection,
-    queues: workerQueues,
+    prefix: testRedis.prefix,
     logger,
     pipeline: { retryBaseMs: 20, lockWaitMs: 5_000 },
-    ...createPipelineAdapters({
-      config,
-      database: db.database,
-      connection: testRedis.connection,
-      prefix: testRedis.prefix,
-      logger,
-    }),
-  };
+  });
+  const workerQueues = workerDeps.queues;
   const runtimes: WorkerRuntime[] = [];
   const customers = new CustomerRepository(db.database.db);
   return {

@@ -1,10 +1,7 @@
 import { createQueueWorker, type JobName } from "@sparks/queues";
 import type { Worker } from "bullmq";
-import {
-  processors as defaultProcessors,
-  type ProcessorDefinition,
-  type ProcessorRegistry,
-} from "./processors/processor-registry";
+import type { ProcessorDefinition, ProcessorRegistry } from "./processors/processor-definition";
+import { processors as defaultProcessors } from "./processors/processor-registry";
 import type { WorkerDeps } from "./worker-deps";
 
 export interface WorkerRuntime {

@@ -1,10 +1,7 @@
 export { type CreateWorkersOptions, createWorkers, type WorkerRuntime } from "./create-workers";
 export { createPipelineAdapters, type PipelineAdapterOptions } from "./pipeline-adapters.factory";
-export {
-  type ProcessorDefinition,
-  type ProcessorRegistry,
-  processors,
-} from "./processors/processor-registry";
+export type { ProcessorDefinition, ProcessorRegistry } from "./processors/processor-definition";
+export { processors } from "./processors/processor-registry";
 export { upsertSchedulers } from "./schedulers";
 export { type RunningWorker, type StartWorkerOptions, startWorker } from "./start-worker";
 export {
@@ -51,3 +48,4 @@ export {
   sweep,
 } from "./use-cases/run-sync.use-case";
 export type { PipelineOptions, StripePorts, WorkerDeps } from "./worker-deps";
+export { type CreateWorkerDepsOptions, createWorkerDeps } from "./worker-deps.factory";

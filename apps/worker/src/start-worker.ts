@@ -2,12 +2,12 @@ import { hostname } from "node:os";
 import type { AppConfig } from "@sparks/config";
 import { closeAdvisoryLocks, type Database } from "@sparks/db";
 import { startMetricsPublisher } from "@sparks/observability";
-import { createRedisConnection, QueueService } from "@sparks/queues";
+import { createRedisConnection } from "@sparks/queues";
 import type { Logger } from "pino";
 import { createWorkers, type WorkerRuntime } from "./create-workers";
-import { createPipelineAdapters } from "./pipeline-adapters.factory";
 import { upsertSchedulers } from "./schedulers";
 import type { WorkerDeps } from "./worker-deps";
+import { createWorkerDeps } from "./worker-deps.factory";
 
 export interface StartWorkerOptions {
   config: AppConfig;
@@ -33,22 +33,9 @@ export interface RunningWorker {
 /** Builds the worker side: connections, queues, processors and job schedulers. */
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
   const connection = createRedisConnection(opts.redisUrl, "worker");
-  const queues = new QueueService({ connection });
   const logger = opts.logger.child({ component: "worker" });
-  let deps: WorkerDeps = {
-    config: opts.config,
-    database: opts.database,
-    connection,
-    queues,
-    logger,
-    ...createPipelineAdapters({
-      config: opts.config,
-      database: opts.database,
-      connection,
-      prefix: queues.prefix,
-      logger,
-    }),
-  };
+  let deps = createWorkerDeps({ config: opts.config, database: opts.database, connection, logger });
+  const queues = deps.queues;
   if (opts.extend) deps = await opts.extend(deps);
   const runtime = createWorkers(deps);
   if (opts.schedulers !== false) await upsertSchedulers(deps);

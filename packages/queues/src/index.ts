@@ -8,6 +8,13 @@ export {
   jobId,
 } from "./job-catalog";
 export { InvalidPayloadError, JobError, PermanentJobError, RetryableJobError } from "./job-errors";
+export {
+  DEFAULT_JOB_WAIT_MS,
+  JobFailedError,
+  JobWaitTimeoutError,
+  type WaitForJobResultOptions,
+  waitForJobResult,
+} from "./job-result";
 export { QueueService, type QueueServiceOptions } from "./queue.service";
 export { createQueueWorker, type JobHandler, type QueueWorkerOptions } from "./queue-worker";
 export { createRedisConnection, pingRedis, type RedisRole } from "./redis-connection";

@@ -1,4 +1,4 @@
-import { TIER_NAMES, USAGE_CATEGORIES } from "@sparks/core";
+import { USAGE_CATEGORIES } from "@sparks/core";
 import type { DefaultJobOptions } from "bullmq";
 import { z } from "zod";
 
@@ -62,15 +62,6 @@ export const jobCatalog = {
     }),
     defaults: defaults(6, 10_000),
   },
-  customerLifecycle: {
-    queue: "customer-lifecycle",
-    schema: z.object({
-      customerId: z.string().min(1),
-      action: z.enum(["tier-change", "flush"]),
-      tier: z.enum(TIER_NAMES).optional(),
-    }),
-    defaults: defaults(6, 2_000),
-  },
   monthClose: {
     queue: "month-close",
     schema: z.object({ month }),
@@ -78,8 +69,23 @@ export const jobCatalog = {
   },
   reconcile: {
     queue: "reconcile",
-    schema: z.object({ month, repair: z.boolean().default(true) }),
+    schema: z.object({
+      month,
+      repair: z.boolean().default(true),
+      // An API read (`GET /usage/reconciliation`): the job returns the whole report as its
+      // result instead of a summary, and the API reads it back (see waitForJobResult).
+      report: z.boolean().default(false),
+    }),
     defaults: defaults(3, 60_000),
+  },
+  retryErrors: {
+    queue: "retry-errors",
+    // `POST /usage/errors/retry` and `sparks errors retry`: the worker re-derives quarantined
+    // traces and re-queues failed groups; the caller reads each id's new status from the result.
+    schema: z.object({ errorIds: z.array(z.string().min(1).max(100)).min(1).max(500) }),
+    // One attempt: a retry is the operator's own action, answered while they wait; a failure
+    // is reported to them rather than repeated behind their back.
+    defaults: defaults(1, 1_000),
   },
   retention: {
     queue: "retention",

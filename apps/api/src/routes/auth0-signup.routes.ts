@@ -3,7 +3,6 @@ import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";
 import { ServiceUnavailableError, UnauthorizedError } from "../errors/http-errors";
 import { Auth0ManagementClient, managementOptionsFromConfig } from "../use-cases/auth0-management.client";
-import { createBillingStripe } from "../use-cases/billing-stripe";
 import { bearerMatches } from "../use-cases/service-secret";
 import { SignupUseCase } from "../use-cases/signup.use-case";
 
@@ -37,7 +36,7 @@ export const auth0SignupRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = asyn
   const management = managementOptionsFromConfig(deps.config.auth0);
   const signup = new SignupUseCase({
     database: deps.database,
-    stripe: createBillingStripe(deps.config),
+    stripe: deps.stripe,
     auth0: management === null ? null : new Auth0ManagementClient(management),
     now: deps.now,
     logger: app.log,

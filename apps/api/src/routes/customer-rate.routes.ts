@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";
-import { createBillingStripe } from "../use-cases/billing-stripe";
 import { SetRateUseCase } from "../use-cases/set-rate.use-case";
 
 const errorBody = z.object({ error: z.string(), message: z.string() });
@@ -26,7 +25,7 @@ const rateAnswer = z.object({
 export const customerRateRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   const setRate = new SetRateUseCase({
     database: deps.database,
-    stripe: createBillingStripe(deps.config),
+    stripe: deps.stripe,
     now: deps.now,
   });
 

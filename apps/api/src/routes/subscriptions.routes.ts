@@ -4,7 +4,6 @@ import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";
 import { resolveCustomerScope } from "../auth/customer-scope";
 import { ForbiddenError } from "../errors/http-errors";
-import { createBillingStripe } from "../use-cases/billing-stripe";
 import { ChangeTierUseCase } from "../use-cases/change-tier.use-case";
 
 const errorBody = z.object({ error: z.string(), message: z.string() });
@@ -37,7 +36,7 @@ const updateAnswer = z.object({
 export const subscriptionsRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   const changeTier = new ChangeTierUseCase({
     database: deps.database,
-    stripe: createBillingStripe(deps.config),
+    stripe: deps.stripe,
     now: deps.now,
   });
 

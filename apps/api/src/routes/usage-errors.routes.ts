@@ -1,8 +1,8 @@
-import { type LedgerDeps, ledgerErrorsJson, listLedgerErrors } from "@sparks/ledger";
-import { retryLedgerErrors } from "@sparks/worker";
+import { type LedgerDeps, ledgerErrorsJson, listLedgerErrors, type RetryOutcome } from "@sparks/ledger";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";
+import { runWorkerJob } from "../use-cases/worker-job";
 
 const MAX_RETRY_IDS = 500;
 
@@ -30,7 +30,8 @@ const retryBody = z
 /**
  * SPEC §4 `GET /usage/errors` and `POST /usage/errors/retry`, admin only. The list ranks
  * items by urgency (time left before their month's invoice finalizes) then money at risk,
- * and shows BullMQ's failed jobs (the error log) next to them.
+ * and shows BullMQ's failed jobs (the error log) next to them. The retry is a `retryErrors`
+ * job; no worker within the bound: 503 `worker_timeout`.
  */
 export const usageErrorsRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   const ledger: LedgerDeps = {
@@ -67,13 +68,21 @@ export const usageErrorsRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = asyn
       config: { auth: "admin" },
       schema: {
         tags: ["usage"],
-        summary: "Re-evaluate quarantined items and re-send failed ones; each id's new status",
+        summary:
+          "Re-evaluate quarantined items and re-send failed ones (a worker job); each id's new status. 503 worker_timeout when no worker answers within ~55 s",
         body: retryBody,
       },
     },
     async (request) => {
       const ids = request.body.error_ids ?? (request.body.error_id ? [request.body.error_id] : []);
-      const outcomes = await retryLedgerErrors(ledger, [...new Set(ids)]);
+      // The worker re-derives and re-queues (a retry may re-read staging and enqueue pushes);
+      // the API waits, bounded, for each id's new status.
+      const outcomes = await runWorkerJob<"retryErrors", RetryOutcome[]>(
+        deps.queues,
+        "retryErrors",
+        { errorIds: [...new Set(ids)] },
+        deps.workerWaitMs,
+      );
       return {
         results: outcomes.map((o) => ({ error_id: o.errorId, status: o.status, reason: o.reason })),
       };

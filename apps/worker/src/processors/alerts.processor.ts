@@ -1,6 +1,6 @@
 import { AlertsSentRepository, createNotifier, type Notifier } from "@sparks/alerts";
 import { deliverAlert } from "../use-cases/deliver-alert.use-case";
-import type { ProcessorDefinition } from "./processor-registry";
+import type { ProcessorDefinition } from "./processor-definition";
 
 /**
  * The alerts queue. The notifier comes from `deps.alerts` (tests, a composition root that

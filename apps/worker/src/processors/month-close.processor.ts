@@ -1,5 +1,5 @@
 import { closeMonth, enqueueDueMonthCloses, MONTH_CLOSE_CHECK } from "../use-cases/close-month.use-case";
-import type { ProcessorDefinition } from "./processor-registry";
+import type { ProcessorDefinition } from "./processor-definition";
 
 /**
  * The month-close queue carries two job names: the hourly `monthCloseCheck` (its `month` is

@@ -1,27 +1,16 @@
-import type { JobHandler, JobName, QueueWorkerOptions } from "@sparks/queues";
-import type { Job } from "bullmq";
-import type { WorkerDeps } from "../worker-deps";
 import { alertsProcessor } from "./alerts.processor";
 import { monthCloseProcessor } from "./month-close.processor";
+import type { ProcessorRegistry } from "./processor-definition";
 import { pushMeterEventsProcessor } from "./push-meter-events.processor";
 import { reconcileProcessor } from "./reconcile.processor";
 import { retentionProcessor } from "./retention.processor";
+import { retryErrorsProcessor } from "./retry-errors.processor";
 import { stripeWebhooksProcessor } from "./stripe-webhooks.processor";
 import { syncUsageProcessor } from "./sync-usage.processor";
 
-export interface ProcessorDefinition<N extends JobName> {
-  create(deps: WorkerDeps): JobHandler<N>;
-  /** Called once BullMQ will not try the job again (attempts spent, unrecoverable, stalled). */
-  onFinalFailure?(deps: WorkerDeps, job: Job, error: Error): Promise<void>;
-  options?(deps: WorkerDeps): Partial<Pick<QueueWorkerOptions, "concurrency" | "limiter" | "lockDuration">>;
-}
+export type { ProcessorDefinition, ProcessorRegistry } from "./processor-definition";
 
-export type ProcessorRegistry = { [N in JobName]?: ProcessorDefinition<N> };
-
-/**
- * One processor file per queue registers itself here. A queue without a processor simply
- * has no worker in this process.
- */
+/** Every queue of the job catalog and the processor that runs it (`createWorkers` may run a subset). */
 export const processors: ProcessorRegistry = {
   alerts: alertsProcessor,
   syncUsage: syncUsageProcessor,
@@ -30,4 +19,5 @@ export const processors: ProcessorRegistry = {
   monthClose: monthCloseProcessor,
   reconcile: reconcileProcessor,
   retention: retentionProcessor,
+  retryErrors: retryErrorsProcessor,
 };

@@ -1,7 +1,7 @@
 import { pushMeterEvents } from "../use-cases/push-meter-events.use-case";
 import { resendFailedGroup } from "../use-cases/retry-errors.use-case";
 import { defaultPushConcurrency } from "../worker-deps";
-import type { ProcessorDefinition } from "./processor-registry";
+import type { ProcessorDefinition } from "./processor-definition";
 
 export const pushMeterEventsProcessor: ProcessorDefinition<"pushMeterEvents"> = {
   create: (deps) => async (payload, job) => {

@@ -1,5 +1,5 @@
 import { pruneRetention } from "../use-cases/retention.use-case";
-import type { ProcessorDefinition } from "./processor-registry";
+import type { ProcessorDefinition } from "./processor-definition";
 
 export const retentionProcessor: ProcessorDefinition<"retention"> = {
   create: (deps) => async () => {

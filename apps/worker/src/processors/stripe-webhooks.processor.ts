@@ -4,7 +4,7 @@ import { createStripeClient, InvoiceService, StripeCallError } from "@sparks/str
 import { HandleStripeEventUseCase } from "../use-cases/handle-stripe-event.use-case";
 import { clock } from "../use-cases/pipeline-context";
 import type { WorkerDeps } from "../worker-deps";
-import type { ProcessorDefinition } from "./processor-registry";
+import type { ProcessorDefinition } from "./processor-definition";
 
 function isPermanent(e: unknown): boolean {
   return (e instanceof JobError || e instanceof StripeCallError) && !e.retryable;

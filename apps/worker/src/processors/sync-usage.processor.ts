@@ -1,6 +1,6 @@
 import { newSyncRunId, SyncRunRepository } from "@sparks/db";
 import { runSync } from "../use-cases/run-sync.use-case";
-import type { ProcessorDefinition } from "./processor-registry";
+import type { ProcessorDefinition } from "./processor-definition";
 
 /**
  * Scheduled jobs all carry `syncId: "scheduled"`: each run gets a fresh id, written back into

@@ -3,6 +3,7 @@ import { type LedgerDeps, parseErrorId, type RetryOutcome } from "@sparks/ledger
 import { sql } from "drizzle-orm";
 import pino from "pino";
 import type { WorkerDeps } from "../worker-deps";
+import { createWorkerDeps } from "../worker-deps.factory";
 import { ingestTraces, ResolutionCache } from "./ingest-traces.use-case";
 import { enqueuePush } from "./pipeline-context";
 
@@ -80,14 +81,15 @@ const silent = pino({ level: "silent" });
  */
 export function retryLedgerErrors(deps: LedgerDeps, errorIds: readonly string[]): Promise<RetryOutcome[]> {
   return retryErrors(
-    {
+    createWorkerDeps({
       config: deps.config,
       database: deps.database,
       connection: deps.redis,
       queues: deps.queues,
       logger: deps.logger ?? silent,
+      adapters: false,
       ...(deps.now ? { now: deps.now } : {}),
-    },
+    }),
     errorIds,
   );
 }
