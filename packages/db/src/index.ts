@@ -79,6 +79,13 @@ export {
   type ReportItem,
   UsageReportRepository,
 } from "./repositories/usage-report.repository";
+export {
+  isDatabase,
+  type ReportCustomer,
+  type ReportSnapshot,
+  readReportSnapshot,
+  sparksBetween,
+} from "./repositories/usage-report-snapshot.query";
 export { WebhookEventRepository, type WebhookEventWrite } from "./repositories/webhook-event.repository";
 export * as schema from "./schema";
 export * from "./schema";

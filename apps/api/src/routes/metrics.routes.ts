@@ -1,4 +1,4 @@
-import { executeRows } from "@sparks/db";
+import { SyncRunRepository } from "@sparks/db";
 import {
   collectDefaultMetricsOnce,
   mergedMetricsText,
@@ -49,14 +49,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
     async (request, reply) => {
       const [queues, lag] = await Promise.allSettled([
         within(refreshQueueMetrics(deps.queues.allQueues()), SCRAPE_TIMEOUT_MS, "Redis"),
-        within(
-          executeRows<{ name: unknown; last_closed_end: unknown }>(
-            deps.database.db,
-            "select name, last_closed_end from sync_windows",
-          ),
-          SCRAPE_TIMEOUT_MS,
-          "the database",
-        ),
+        within(new SyncRunRepository(deps.database.db).watermarks(), SCRAPE_TIMEOUT_MS, "the database"),
       ]);
       if (queues.status === "rejected") {
         queueDepth.reset();
@@ -64,14 +57,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (a
         request.log.warn({ err: String(queues.reason) }, "metrics: queue counts unavailable");
       }
       if (lag.status === "fulfilled") {
-        refreshSyncLag(
-          lag.value.map((r) => ({
-            name: String(r.name),
-            lastClosedEnd:
-              r.last_closed_end instanceof Date ? r.last_closed_end : new Date(String(r.last_closed_end)),
-          })),
-          deps.now(),
-        );
+        refreshSyncLag(lag.value, deps.now());
       } else {
         refreshSyncLag([], deps.now());
         request.log.warn({ err: String(lag.reason) }, "metrics: sync lag unavailable");

@@ -1,12 +1,11 @@
 import { parseDecimal } from "@sparks/core";
-import { CustomerRepository, type Database, executeRows } from "@sparks/db";
+import { CustomerRepository, type Database, UsageItemRepository } from "@sparks/db";
 import {
   centsPerSpark,
   ensureCustomerRatePrices,
   idempotencyKey,
   type SubscriptionSummary,
 } from "@sparks/stripe";
-import { sql } from "drizzle-orm";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors/http-errors";
 import { type BillingStripe, requireAllPrices, requireBillingStripe, stripeFailure } from "./billing-stripe";
 
@@ -115,14 +114,10 @@ export class SetRateUseCase {
         const month = now.toISOString().slice(0, 7);
         const warnings: string[] = [];
         if (current.negotiatedRate !== rate) {
-          const [row] = await executeRows<{ n: number }>(
-            tx,
-            sql`select count(*)::int as n from usage_items where customer_id = ${current.id}
-                and month = ${month} and occurred_at < ${now.toISOString()}::timestamptz`,
-          );
-          if ((row?.n ?? 0) > 0) {
+          const before = await new UsageItemRepository(tx).countOccurredBefore(current.id, month, now);
+          if (before > 0) {
             warnings.push(
-              `rate_changed_mid_month: ${row?.n} usage item(s) of ${month} came before this change; Stripe bills them at the previous price while the report prices ${month} at ${rate} USD/Spark, so that month's invoice and report differ (docs/stripe-billing.md)`,
+              `rate_changed_mid_month: ${before} usage item(s) of ${month} came before this change; Stripe bills them at the previous price while the report prices ${month} at ${rate} USD/Spark, so that month's invoice and report differ (docs/stripe-billing.md)`,
             );
           }
         }

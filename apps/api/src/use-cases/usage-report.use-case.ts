@@ -19,13 +19,15 @@ import {
   type DailyCategoryTotal,
   type Database,
   expectedInvoice,
+  isDatabase,
   type ReportItem,
+  readReportSnapshot,
   type SparksDb,
+  sparksBetween,
   UsageCorrectionRepository,
   UsageReportRepository,
 } from "@sparks/db";
 import { NotFoundError } from "../errors/http-errors";
-import { isDatabase, readReportSnapshot, sparksBetween } from "./usage-report.query";
 
 export interface UsageReportCategory {
   category: string;

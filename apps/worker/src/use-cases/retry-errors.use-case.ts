@@ -1,6 +1,5 @@
-import { executeRows, MeterEventRepository, type UsageGroup, UsageItemRepository } from "@sparks/db";
+import { MeterEventRepository, type UsageGroup, UsageItemRepository } from "@sparks/db";
 import { type LedgerDeps, parseErrorId, type RetryOutcome } from "@sparks/ledger";
-import { sql } from "drizzle-orm";
 import pino from "pino";
 import type { WorkerDeps } from "../worker-deps";
 import { createWorkerDeps } from "../worker-deps.factory";
@@ -58,13 +57,7 @@ export async function retryErrors(deps: WorkerDeps, errorIds: readonly string[])
  */
 export async function resendFailedGroup(deps: WorkerDeps, group: UsageGroup): Promise<number> {
   const db = deps.database.db;
-  const rows = await executeRows<{ id: unknown }>(
-    db,
-    sql`select id from usage_items
-         where customer_id = ${group.customerId} and usage_category = ${group.category}
-           and month = ${group.month} and status = 'failed' and meter_event_id is not null`,
-  );
-  const ids = rows.map((r) => Number(r.id));
+  const ids = await new UsageItemRepository(db).failedIdsOfGroup(group);
   if (ids.length === 0) return 0;
   await db.transaction(async (tx) => {
     await new MeterEventRepository(tx).resendForItems(ids);

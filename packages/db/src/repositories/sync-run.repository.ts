@@ -150,6 +150,15 @@ export class SyncRunRepository {
     return rows[0] ? toDate(rows[0].last_closed_end) : null;
   }
 
+  /** Every sync watermark (for the sync-lag gauge of `/metrics`). */
+  async watermarks(): Promise<Array<{ name: string; lastClosedEnd: Date }>> {
+    const rows = await executeRows<{ name: unknown; last_closed_end: unknown }>(
+      this.db,
+      sql`select name, last_closed_end from sync_windows`,
+    );
+    return rows.map((r) => ({ name: String(r.name), lastClosedEnd: toDate(r.last_closed_end) }));
+  }
+
   /** Moves the watermark forward only (a backfill of an old window never moves it back). */
   async advanceWatermark(name: string, to: Date): Promise<void> {
     await executeRows(

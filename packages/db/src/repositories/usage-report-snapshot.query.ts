@@ -1,8 +1,11 @@
-import { type Database, exactTextToNano, executeRows, type SparksDb } from "@sparks/db";
 import { sql } from "drizzle-orm";
+import type { Database, SparksDb } from "../database.types";
+import { executeRows } from "../execute-rows";
+import { exactTextToNano } from "./usage-item.repository";
 
 /**
- * Statuses whose Sparks are the customer's usage (as in UsageReportRepository): sent or on
+ * The monthly report's one-statement snapshot (moved here from apps/api so SQL lives in
+ * packages/db). Statuses whose Sparks are the customer's usage (as in UsageReportRepository): sent or on
  * their way to Stripe, failed, and discrepancies. Quarantined and unbillable are not counted.
  */
 const COUNTED = `('pending', 'sending', 'sent', 'failed', 'discrepancy')`;
