@@ -7,12 +7,11 @@ import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src";
-import { chromiumMissingReason, launchChromium, type TestBrowser } from "./browser/chromium";
+import { launchChromium, skipBrowserTests, type TestBrowser } from "./browser/chromium";
 import { seedUsageItems } from "./browser/usage-seed";
 import { createSyncHarness, type SyncHarness } from "./usage-sync.harness";
 
-const missing = chromiumMissingReason();
-if (missing) console.warn(`Bull Board browser test skipped: ${missing}`);
+const skip = skipBrowserTests("Bull Board browser test");
 
 const SCREENSHOT = fileURLToPath(new URL("./output/bull-board.png", import.meta.url));
 const OPERATOR = { user: "operator", password: "correct-horse-battery" };
@@ -56,7 +55,7 @@ async function item(): Promise<{
   };
 }
 
-describe.skipIf(missing !== null)("Bull Board in a real browser (Debian chromium)", () => {
+describe.skipIf(skip)("Bull Board in a real browser (Debian chromium)", () => {
   beforeAll(async () => {
     h = await createSyncHarness();
     customer = await h.addCustomer({ id: "cust_board" });

@@ -6,11 +6,10 @@ import { CustomerRepository, type CustomerRow, executeRows } from "@sparks/db";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHarness, createApiHarness } from "./api-harness";
-import { chromiumMissingReason, launchChromium, type TestBrowser } from "./browser/chromium";
+import { launchChromium, skipBrowserTests, type TestBrowser } from "./browser/chromium";
 import { type SeedItem, seedUsageItems } from "./browser/usage-seed";
 
-const missing = chromiumMissingReason();
-if (missing) console.warn(`usage page browser test skipped: ${missing}`);
+const skip = skipBrowserTests("usage page browser test");
 
 const SCREENSHOT = fileURLToPath(new URL("./output/usage-page.png", import.meta.url));
 const MONTH = "2026-03";
@@ -100,7 +99,7 @@ async function openPage(path: string, token?: string): Promise<{ page: Page; for
 const text = (page: Page, selector: string) => page.locator(selector).innerText();
 const value = (page: Page, selector: string) => page.locator(selector).getAttribute("data-value");
 
-describe.skipIf(missing !== null)("GET /usage in a real browser (Debian chromium)", () => {
+describe.skipIf(skip)("GET /usage in a real browser (Debian chromium)", () => {
   beforeAll(async () => {
     h = await createApiHarness();
     customer = await new CustomerRepository(h.db.database.db).insert({

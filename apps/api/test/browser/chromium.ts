@@ -28,6 +28,18 @@ export function chromiumMissingReason(): string | null {
   return `chromium not found at ${CHROMIUM_PATH} (install Debian's chromium: apt-get install chromium, or set CHROMIUM_PATH)`;
 }
 
+/**
+ * Whether to skip the browser tests: only outside CI. Under CI=true a missing chromium is a
+ * failure (the test launches it and fails with the reason), never a silent skip.
+ */
+export function skipBrowserTests(what: string): boolean {
+  const missing = chromiumMissingReason();
+  if (missing === null) return false;
+  if (process.env.CI === "true") return false;
+  console.warn(`${what} skipped (outside CI only): ${missing}`);
+  return true;
+}
+
 export interface TestBrowser {
   context: BrowserContext;
   close(): Promise<void>;
@@ -35,6 +47,8 @@ export interface TestBrowser {
 
 /** Chromium with a fresh user-data-dir, removed again on close. */
 export async function launchChromium(viewport = { width: 1280, height: 900 }): Promise<TestBrowser> {
+  const missing = chromiumMissingReason();
+  if (missing !== null) throw new Error(missing);
   const userDataDir = await mkdtemp(join(tmpdir(), "sparks-chromium-"));
   try {
     const context = await chromium.launchPersistentContext(userDataDir, {
