@@ -214,8 +214,8 @@ function chatTrace(
     const g = b.observations.find((o) => o.type === "GENERATION");
     if (g?.usageDetails) g.usageDetails = { input: -500, output: -20, total: -520 };
   }
-  const rootObs = b.observations[0]!;
-  rootObs.endTime = new Date(b.startMs + cursor + rng.int(1, 20));
+  const rootObs = b.observations[0];
+  if (rootObs) rootObs.endTime = new Date(b.startMs + cursor + rng.int(1, 20));
 }
 
 function badQuantity(
@@ -284,8 +284,12 @@ export function generateFlowiseTraffic(options: FlowiseTrafficOptions): Generate
       const flow = rng.pick(CHATFLOWS);
       name = flow.name;
       const sessionKey = `${customer.id}/${flow.name}`;
-      if (!sessions.has(sessionKey) || rng.chance(0.3)) sessions.set(sessionKey, `chat-${rng.hex(12)}`);
-      sessionId = sessions.get(sessionKey)!;
+      let session = sessions.get(sessionKey);
+      if (session === undefined || rng.chance(0.3)) {
+        session = `chat-${rng.hex(12)}`;
+        sessions.set(sessionKey, session);
+      }
+      sessionId = session;
       tags = ["flowise", flow.name.toLowerCase().replaceAll(" ", "-")];
       if (rng.chance(0.5)) metadata.usage_category = "ai_tokens";
       metadata.flowise_chatflow = flow.name;

@@ -50,6 +50,8 @@ type ObservationFilters = Pick<
   Partial<Pick<ObservationsV2Query, "sessionId" | "isRootObservation" | "environment">>;
 
 function observationPredicate(q: ObservationFilters): Predicate<StoredObservation> | undefined {
+  // A const, so the closures below see it narrowed (no non-null assertion needed).
+  const environment = q.environment;
   return all<StoredObservation>([
     q.type !== undefined && ((o) => o.data.type === q.type),
     q.name !== undefined && ((o) => o.data.name === q.name),
@@ -62,8 +64,8 @@ function observationPredicate(q: ObservationFilters): Predicate<StoredObservatio
       ((o) => (o.data.parentObservationId ?? "") === q.parentObservationId),
     q.isRootObservation !== undefined &&
       ((o) => (o.data.parentObservationId == null) === q.isRootObservation),
-    q.environment !== undefined &&
-      ((o) => q.environment!.includes(o.data.environment ?? o.trace.data.environment ?? "default")),
+    environment !== undefined &&
+      ((o) => environment.includes(o.data.environment ?? o.trace.data.environment ?? "default")),
   ]);
 }
 
@@ -141,14 +143,15 @@ export function legacyObservation(observationId: string, ctx: HandlerContext): H
 }
 
 function tracePredicate(q: LegacyTracesQuery): Predicate<StoredTrace> | undefined {
+  const { tags, environment } = q;
   return all<StoredTrace>([
     q.userId !== undefined && ((t) => t.data.userId === q.userId),
     q.name !== undefined && ((t) => t.data.name === q.name),
     q.sessionId !== undefined && ((t) => t.data.sessionId === q.sessionId),
     q.version !== undefined && ((t) => t.data.version === q.version),
     q.release !== undefined && ((t) => t.data.release === q.release),
-    q.tags !== undefined && ((t) => q.tags!.every((tag) => (t.data.tags ?? []).includes(tag))),
-    q.environment !== undefined && ((t) => q.environment!.includes(t.data.environment ?? "default")),
+    tags !== undefined && ((t) => tags.every((tag) => (t.data.tags ?? []).includes(tag))),
+    environment !== undefined && ((t) => environment.includes(t.data.environment ?? "default")),
   ]);
 }
 

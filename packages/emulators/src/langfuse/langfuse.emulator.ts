@@ -106,7 +106,8 @@ export async function createLangfuseEmulator(
   app.addHook("onRequest", async (request, reply) => {
     const key = routeKeyOf(request);
     if (!key) return;
-    const name = ROUTE_BY_KEY.get(key)!;
+    const name = ROUTE_BY_KEY.get(key);
+    if (name === undefined) return;
     if (!enabled.get(name)) {
       return reply.code(404).send({
         message: `${key.replace(/:(\w+)/g, "{$1}")} is not available on this server. Use GET /api/public/v2/observations.`,

@@ -65,12 +65,19 @@ export class SortedCollection<T extends Keyed> {
   }
 
   /** Newest-first items of the window after `before`, up to `max` of them. */
+  /** The item at `i`, which the caller's bounds guarantee exists. */
+  private at(i: number): T {
+    const item = this.items[i];
+    if (item === undefined) throw new RangeError(`sorted collection: no item at ${i}`);
+    return item;
+  }
+
   pageDesc(query: WindowQuery<T>, max: number): T[] {
     const [lo, hi] = this.bounds(query);
     const out: T[] = [];
     const allVisible = this.maxVisibleAtMs <= query.nowMs;
     for (let i = hi - 1; i >= lo && out.length < max; i--) {
-      const item = this.items[i]!;
+      const item = this.at(i);
       if (!allVisible && item.visibleAtMs > query.nowMs) continue;
       if (query.where && !query.where(item)) continue;
       out.push(item);
@@ -84,13 +91,13 @@ export class SortedCollection<T extends Keyed> {
     if (!query.where && this.maxVisibleAtMs <= query.nowMs) {
       // Fast path: every item of the window matches, so the page is plain index arithmetic.
       const items: T[] = [];
-      for (let i = hi - 1 - offset; i >= lo && items.length < limit; i--) items.push(this.items[i]!);
+      for (let i = hi - 1 - offset; i >= lo && items.length < limit; i--) items.push(this.at(i));
       return { items, total: hi - lo };
     }
     const items: T[] = [];
     let total = 0;
     for (let i = hi - 1; i >= lo; i--) {
-      const item = this.items[i]!;
+      const item = this.at(i);
       if (item.visibleAtMs > query.nowMs) continue;
       if (query.where && !query.where(item)) continue;
       if (total >= offset && items.length < limit) items.push(item);
@@ -113,7 +120,7 @@ export class SortedCollection<T extends Keyed> {
     let hi = this.items.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const item = this.items[mid]!;
+      const item = this.at(mid);
       if (compareKey(item.sortMs, item.id, ms, id) < 0) lo = mid + 1;
       else hi = mid;
     }
