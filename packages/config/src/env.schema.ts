@@ -53,7 +53,7 @@ const cron = optionalString.pipe(
 
 /**
  * One schema per variable, so that an error can name exactly the variable that is wrong.
- * SPEC §6 fixes the names; the few extra ones (SPARKS_*) are documented in the README.
+ * SPEC §6 fixes the names; the few extra ones (SPARKS_*) are documented in docs/configuration.md.
  */
 export const envSchema = {
   DATABASE_URL: optionalUrl(["postgres:", "postgresql:"]),
