@@ -19,7 +19,7 @@ import {
 import {
   type CloseMonthResult,
   closeMonth,
-  createPipelineAdapters,
+  createWorkerDeps,
   createWorkers,
   enqueueDueMonthCloses,
   type WorkerDeps,
@@ -190,23 +190,16 @@ export async function createInvoiceHarness(options: InvoiceHarnessOptions): Prom
   await app.ready();
 
   const logger = pino({ level: process.env.INVOICE_HARNESS_LOG ?? "silent" });
-  const workerQueues = new QueueService({ connection: testRedis.connection, prefix: testRedis.prefix });
-  const workerDeps: WorkerDeps = {
+  const workerDeps: WorkerDeps = createWorkerDeps({
     config,
     database: db.database,
     connection: testRedis.connection,
-    queues: workerQueues,
+    prefix: testRedis.prefix,
     logger,
     now,
     pipeline: { retryBaseMs: 20, lockWaitMs: 5_000 },
-    ...createPipelineAdapters({
-      config,
-      database: db.database,
-      connection: testRedis.connection,
-      prefix: testRedis.prefix,
-      logger,
-    }),
-  };
+  });
+  const workerQueues = workerDeps.queues;
   // No schedulers: the test is the clock, and runs each scheduled step itself.
   const runtime: WorkerRuntime = createWorkers(workerDeps, {
     only: ["syncUsage", "pushMeterEvents", "stripeWebhooks", "monthClose", "alerts"],

@@ -17,13 +17,12 @@ import {
   type StripeEmulator,
 } from "@sparks/emulators";
 import { pickBillingMetadata } from "@sparks/langfuse";
-import { QueueService } from "@sparks/queues";
 import { createStripeClient, meterEventName, setupStripeCatalog } from "@sparks/stripe";
 import { createTestDatabase, createTestRedis, type TestDatabase } from "@sparks/testing";
 import pino from "pino";
 import type Stripe from "stripe";
 import {
-  createPipelineAdapters,
+  createWorkerDeps,
   createWorkers,
   type PipelineOptions,
   type WorkerDeps,
@@ -94,24 +93,17 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     apiBase: { host: stripeEmulator.host, port: stripeEmulator.port, protocol: "http" },
   });
   await setupStripeCatalog(stripe, { prefix: "sparks", sparkRateUsd: "0.001", tiers: TIER_NAMES });
-  const queues = new QueueService({ connection: redis.connection, prefix: redis.prefix });
-  const deps: WorkerDeps = {
+  const deps: WorkerDeps = createWorkerDeps({
     config,
     database: database.database,
     connection: redis.connection,
-    queues,
+    prefix: redis.prefix,
     logger: silentLogger,
     ...(options.now ? { now: options.now } : {}),
     pipeline: { retryBaseMs: 20, lockWaitMs: 60_000, ...options.pipeline },
-    ...createPipelineAdapters({
-      config,
-      database: database.database,
-      connection: redis.connection,
-      prefix: redis.prefix,
-      logger: silentLogger,
-      stripeTimeoutMs: options.stripeTimeoutMs ?? 5_000,
-    }),
-  };
+    stripeTimeoutMs: options.stripeTimeoutMs ?? 5_000,
+  });
+  const queues = deps.queues;
   const runtimes: WorkerRuntime[] = [];
   return {
     database,

@@ -7,8 +7,7 @@
  */
 import { loadConfig } from "@sparks/config";
 import { createDatabase } from "@sparks/db";
-import { QueueService } from "@sparks/queues";
-import { createPipelineAdapters, createWorkers, type WorkerDeps } from "@sparks/worker";
+import { createWorkerDeps, createWorkers } from "@sparks/worker";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { parseWorkerSpec } from "./worker-spec";
@@ -20,13 +19,13 @@ const database = await createDatabase({ url: spec.databaseUrl, maxConnections: 8
 const connection = new Redis(spec.redisUrl, { maxRetriesPerRequest: null });
 // A restarted Redis refuses commands for a moment; keep retrying instead of crashing.
 connection.on("error", (err: Error) => logger.warn({ err: err.message }, "redis connection error"));
-const queues = new QueueService({ connection, prefix: spec.prefix });
-const deps: WorkerDeps = {
+const deps = createWorkerDeps({
   config,
   database,
   connection,
-  queues,
+  prefix: spec.prefix,
   logger,
+  stripeTimeoutMs: spec.stripeTimeoutMs,
   pipeline: {
     chunkMs: 10 * 60_000,
     retryBaseMs: 50,
@@ -34,15 +33,7 @@ const deps: WorkerDeps = {
     syncLockDurationMs: 3_000,
     pushConcurrency: 8,
   },
-  ...createPipelineAdapters({
-    config,
-    database,
-    connection,
-    prefix: spec.prefix,
-    logger,
-    stripeTimeoutMs: spec.stripeTimeoutMs,
-  }),
-};
+});
 createWorkers(deps);
 process.on("unhandledRejection", (reason) => logger.error({ err: String(reason) }, "unhandled rejection"));
 process.stdout.write("ready\n");

@@ -1,7 +1,7 @@
 import { loadConfig } from "@sparks/config";
 import { closeAdvisoryLocks, createDatabase } from "@sparks/db";
-import { createRedisConnection, QueueService } from "@sparks/queues";
-import { createPipelineAdapters, createWorkers, type WorkerDeps } from "@sparks/worker";
+import { createRedisConnection } from "@sparks/queues";
+import { createWorkerDeps, createWorkers } from "@sparks/worker";
 import pino from "pino";
 import { childArgument, serveIpc } from "./ipc.channel";
 import type { WorkerHostSpec } from "./worker-host.types";
@@ -16,16 +16,14 @@ const logger = pino({ level: "warn" });
 const config = loadConfig(spec.env);
 const database = await createDatabase({ url: spec.databaseUrl, maxConnections: spec.maxConnections });
 const connection = createRedisConnection(spec.redisUrl, "worker");
-const queues = new QueueService({ connection, prefix: spec.prefix });
-const deps: WorkerDeps = {
+const deps = createWorkerDeps({
   config,
   database,
   connection,
-  queues,
+  prefix: spec.prefix,
   logger,
   pipeline: spec.pipeline,
-  ...createPipelineAdapters({ config, database, connection, prefix: spec.prefix, logger }),
-};
+});
 const runtime = createWorkers(deps, { only: spec.only });
 
 serveIpc(
@@ -35,7 +33,7 @@ serveIpc(
   async () => {
     await runtime.close();
     await closeAdvisoryLocks(database);
-    await queues.close();
+    await deps.queues.close();
     await connection.quit().catch(() => connection.disconnect());
     await database.close();
   },
