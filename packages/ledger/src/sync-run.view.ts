@@ -1,6 +1,5 @@
 import type { SyncRunCounts, SyncRunStatus, SyncTrigger } from "@sparks/db";
-import { SyncRunRepository, syncRunTraces, usageItems } from "@sparks/db";
-import { and, asc, count, eq, inArray, max } from "drizzle-orm";
+import { SyncRunRepository } from "@sparks/db";
 import { errorIdOf } from "./error-id";
 import type { LedgerDeps } from "./ledger-deps";
 
@@ -50,51 +49,14 @@ export async function getSyncRun(
   syncId: string,
   page: SyncRunPage = {},
 ): Promise<SyncRunDetails | null> {
-  const db = deps.database.db;
-  const run = await new SyncRunRepository(db).find(syncId);
+  const runs = new SyncRunRepository(deps.database.db);
+  const run = await runs.find(syncId);
   if (!run) return null;
-  const limit = page.limit ?? 1_000;
-  const offset = page.offset ?? 0;
-  const [traces, totals, errors, position] = await Promise.all([
-    limit === 0
-      ? Promise.resolve([])
-      : db
-          .select({ traceId: syncRunTraces.traceId })
-          .from(syncRunTraces)
-          .where(eq(syncRunTraces.syncRunId, syncId))
-          .orderBy(asc(syncRunTraces.traceId))
-          .limit(limit)
-          .offset(offset),
-    db.select({ n: count() }).from(syncRunTraces).where(eq(syncRunTraces.syncRunId, syncId)),
-    db
-      .select({
-        id: usageItems.id,
-        traceId: usageItems.traceId,
-        usageCategory: usageItems.usageCategory,
-        status: usageItems.status,
-        reason: usageItems.reason,
-      })
-      .from(usageItems)
-      .where(
-        and(
-          inArray(
-            usageItems.traceId,
-            db
-              .select({ traceId: syncRunTraces.traceId })
-              .from(syncRunTraces)
-              .where(eq(syncRunTraces.syncRunId, syncId)),
-          ),
-          inArray(usageItems.status, ["quarantined", "failed", "discrepancy"]),
-        ),
-      )
-      .orderBy(asc(usageItems.id))
-      .limit(page.errorLimit ?? 100),
-    page.position
-      ? db
-          .select({ at: max(usageItems.occurredAt) })
-          .from(usageItems)
-          .where(eq(usageItems.syncRunId, syncId))
-      : Promise.resolve([]),
+  const [traceIds, traceTotal, errors, position] = await Promise.all([
+    runs.processedTraceIds(syncId, page.limit ?? 1_000, page.offset ?? 0),
+    runs.processedTraceCount(syncId),
+    runs.itemErrorsOfRun(syncId, page.errorLimit ?? 100),
+    page.position ? runs.positionOf(syncId) : Promise.resolve(null),
   ]);
   return {
     syncId: run.id,
@@ -106,8 +68,8 @@ export async function getSyncRun(
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
-    processedTraceIds: traces.map((t) => t.traceId),
-    processedTraceTotal: Number(totals[0]?.n ?? 0),
+    processedTraceIds: traceIds,
+    processedTraceTotal: traceTotal,
     error: run.error,
     itemErrors: errors.map((e) => ({
       errorId: errorIdOf(e.id),
@@ -116,7 +78,7 @@ export async function getSyncRun(
       status: e.status,
       reason: e.reason,
     })),
-    position: position[0]?.at ?? null,
+    position,
   };
 }
 

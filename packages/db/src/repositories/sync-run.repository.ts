@@ -1,7 +1,13 @@
-import { sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, max, sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
 import { executeRows } from "../execute-rows";
-import type { SyncRunCounts, SyncRunStatus, SyncTrigger } from "../schema/sync.schema";
+import {
+  type SyncRunCounts,
+  type SyncRunStatus,
+  type SyncTrigger,
+  syncRunTraces,
+} from "../schema/sync.schema";
+import { usageItems } from "../schema/usage-items.schema";
 import { jsonParam, toDate, toNumber } from "./row-values.util";
 
 export interface SyncRunView {
@@ -148,6 +154,68 @@ export class SyncRunRepository {
       sql`select last_closed_end from sync_windows where name = ${name}`,
     );
     return rows[0] ? toDate(rows[0].last_closed_end) : null;
+  }
+
+  /** One page of the trace ids a run processed, sorted. */
+  async processedTraceIds(syncId: string, limit: number, offset: number): Promise<string[]> {
+    if (limit === 0) return [];
+    const rows = await this.db
+      .select({ traceId: syncRunTraces.traceId })
+      .from(syncRunTraces)
+      .where(eq(syncRunTraces.syncRunId, syncId))
+      .orderBy(asc(syncRunTraces.traceId))
+      .limit(limit)
+      .offset(offset);
+    return rows.map((r) => r.traceId);
+  }
+
+  async processedTraceCount(syncId: string): Promise<number> {
+    const rows = await this.db
+      .select({ n: count() })
+      .from(syncRunTraces)
+      .where(eq(syncRunTraces.syncRunId, syncId));
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** The current ledger errors (quarantined, failed, discrepancy) of the traces a run processed. */
+  async itemErrorsOfRun(
+    syncId: string,
+    limit: number,
+  ): Promise<
+    Array<{ id: number; traceId: string; usageCategory: string; status: string; reason: string | null }>
+  > {
+    return this.db
+      .select({
+        id: usageItems.id,
+        traceId: usageItems.traceId,
+        usageCategory: usageItems.usageCategory,
+        status: usageItems.status,
+        reason: usageItems.reason,
+      })
+      .from(usageItems)
+      .where(
+        and(
+          inArray(
+            usageItems.traceId,
+            this.db
+              .select({ traceId: syncRunTraces.traceId })
+              .from(syncRunTraces)
+              .where(eq(syncRunTraces.syncRunId, syncId)),
+          ),
+          inArray(usageItems.status, ["quarantined", "failed", "discrepancy"]),
+        ),
+      )
+      .orderBy(asc(usageItems.id))
+      .limit(limit);
+  }
+
+  /** Latest occurred_at among the items a run wrote (how far through its window it is). */
+  async positionOf(syncId: string): Promise<Date | null> {
+    const rows = await this.db
+      .select({ at: max(usageItems.occurredAt) })
+      .from(usageItems)
+      .where(eq(usageItems.syncRunId, syncId));
+    return rows[0]?.at ?? null;
   }
 
   /** Every sync watermark (for the sync-lag gauge of `/metrics`). */
