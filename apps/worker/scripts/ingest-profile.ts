@@ -16,7 +16,7 @@ import { closeAdvisoryLocks, createDatabase, customers, executeRows } from "@spa
 import { QueueService } from "@sparks/queues";
 import { createTestDatabase, createTestRedis } from "@sparks/testing";
 import pino from "pino";
-import { createPipelineAdapters, runSync, type WorkerDeps } from "../src";
+import { createWorkerDeps, runSync, type WorkerDeps } from "../src";
 
 interface Ready {
   url: string;
@@ -94,20 +94,13 @@ if (args.includes("--log-statements")) {
 }
 // The worker's pool, sized as in production (createDatabase's default).
 const workerDb = await createDatabase({ url: database.url });
-const deps: WorkerDeps = {
+const deps: WorkerDeps = createWorkerDeps({
   config,
   database: workerDb,
   connection: redis.connection,
   queues,
   logger,
-  ...createPipelineAdapters({
-    config,
-    database: workerDb,
-    connection: redis.connection,
-    prefix: redis.prefix,
-    logger,
-  }),
-};
+});
 
 /** utime + stime (ms) of every Postgres backend serving this run's database. */
 async function postgresCpuMs(): Promise<number> {

@@ -5,7 +5,7 @@ import { createLogger } from "@sparks/observability";
 import { createRedisConnection, QueueService } from "@sparks/queues";
 import { createTestDatabase, createTestRedis, type TestDatabase } from "@sparks/testing";
 import type { Redis } from "ioredis";
-import { createWorkers, type WorkerDeps, type WorkerRuntime } from "../src";
+import { createWorkerDeps, createWorkers, type WorkerDeps, type WorkerRuntime } from "../src";
 import type { AlertDeliveryOptions } from "../src/use-cases/deliver-alert.use-case";
 
 export interface AlertsHarness {
@@ -40,15 +40,16 @@ export async function createAlertsHarness(opts: AlertsHarnessOptions = {}): Prom
   });
   const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: testRedis.url, ...opts.env });
   const logger = createLogger({ level: "info", destination }, []);
-  const deps: WorkerDeps = {
+  const deps: WorkerDeps = createWorkerDeps({
     config,
     database: db.database,
     connection,
     queues,
     logger,
-    now: opts.now,
+    adapters: false,
+    ...(opts.now ? { now: opts.now } : {}),
     alerts: { notifier: createNotifier(config.alerts, logger), options: opts.options },
-  };
+  });
   const runtime = createWorkers(deps, { only: ["alerts"] });
   return {
     db,

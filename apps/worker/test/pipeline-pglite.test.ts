@@ -1,7 +1,7 @@
 import { createDatabase, type Database, executeRows, migrateDatabase } from "@sparks/db";
 import { generateFlowiseTraffic } from "@sparks/emulators";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createPipelineAdapters, pushMeterEvents, runSync, type WorkerDeps } from "../src";
+import { createWorkerDeps, pushMeterEvents, runSync, type WorkerDeps } from "../src";
 import {
   type CustomerFixture,
   createHarness,
@@ -21,17 +21,16 @@ beforeAll(async () => {
   h = await createHarness({ aggregation: "off", maxRps: 1_000, stripeRateLimit: 0 });
   pglite = await createDatabase({ dataDir: "memory://" });
   await migrateDatabase(pglite);
-  deps = {
-    ...h.deps,
+  deps = createWorkerDeps({
+    config: h.config,
     database: pglite,
-    ...createPipelineAdapters({
-      config: h.config,
-      database: pglite,
-      connection: h.redis.connection,
-      prefix: h.redis.prefix,
-      logger: silentLogger,
-    }),
-  };
+    connection: h.redis.connection,
+    queues: h.deps.queues,
+    logger: silentLogger,
+    stripeTimeoutMs: 5_000,
+    ...(h.deps.pipeline ? { pipeline: h.deps.pipeline } : {}),
+    ...(h.deps.now ? { now: h.deps.now } : {}),
+  });
 }, 60_000);
 
 afterAll(async () => {

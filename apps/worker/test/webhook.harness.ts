@@ -15,7 +15,7 @@ import { createStripeClient, meterEventName, priceLookupKey, setupStripeCatalog 
 import { createTestDatabase, createTestRedis, type TestDatabase } from "@sparks/testing";
 import pino from "pino";
 import type Stripe from "stripe";
-import { createWorkers, type WorkerDeps, type WorkerRuntime } from "../src";
+import { createWorkerDeps, createWorkers, type WorkerDeps, type WorkerRuntime } from "../src";
 
 export const PREFIX = "sparks";
 
@@ -73,14 +73,15 @@ export async function createWebhookHarness(startMs: number): Promise<WebhookHarn
     STRIPE_API_BASE: emu.url,
     STRIPE_METER_PREFIX: PREFIX,
   });
-  const deps: WorkerDeps = {
+  const deps: WorkerDeps = createWorkerDeps({
     config,
     database: db.database,
     connection,
     queues,
     logger: pino({ level: "silent" }),
+    adapters: false,
     now: () => new Date(clock.ms),
-  };
+  });
   const customers = new CustomerRepository(db.database.db);
   const events = new WebhookEventRepository(db.database.db);
   const prices = new Map<string, string>();

@@ -79,8 +79,8 @@ function runAnswer(run: SyncRunDetails) {
 
 /**
  * SPEC §4 `POST /usage/sync` and `GET /usage/sync/:sync_id`, admin only. The API only records
- * the run and enqueues it (the ledger entry of @sparks/worker, which never loads the Langfuse
- * or Stripe adapters); a worker runs it.
+ * the run and enqueues it (through @sparks/ledger, shared with the CLI and the worker); a worker
+ * runs it.
  */
 export const usageSyncRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   const ledger: LedgerDeps = {
