@@ -37,11 +37,26 @@ export {
   toScaledInteger,
 } from "./decimal.math";
 export {
+  type DesiredContext,
+  desiredItems,
+  INVALID_CATEGORY,
+  TOO_OLD_REASON,
+  tierAt,
+} from "./desired-items.derivation";
+export {
   type InvoiceLineInput,
   type InvoicePrice,
   type PricedInvoiceLine,
   priceInvoice,
 } from "./invoice.pricing";
+export { isLocked, type LedgerPlan, planLedger } from "./ledger.planner";
+export type {
+  CustomerTierRef,
+  LedgerEntry,
+  LedgerEntryWrite,
+  ObservationRecord,
+  TierSegment,
+} from "./ledger-item.types";
 export {
   closedWindowEnd,
   isOlderThanStripeLimit,
@@ -78,9 +93,18 @@ export {
   wholeSparks,
 } from "./sparks.money";
 export { isTierName, TIER_NAMES, type TierName } from "./tier.constants";
+export { buildTraceInput, groupByTrace } from "./trace-input.builder";
 export { deriveUsage, describeValue } from "./usage.derivation";
 export type { DerivedItem, DerivedUsage, ObservationInput, QuarantinedItem, TraceInput } from "./usage.types";
 export { isUsageCategory, USAGE_CATEGORIES, type UsageCategory } from "./usage-category.constants";
+export {
+  BILLED_STATUSES,
+  type BilledStatus,
+  billedStatusesSqlList,
+  isBilledStatus,
+  USAGE_ITEM_STATUSES,
+  type UsageItemStatus,
+} from "./usage-item-status.constants";
 export {
   discountCents,
   type MonthTierSegment,

@@ -1,3 +1,4 @@
+import { billedStatusesSqlList } from "@sparks/core";
 import { type Database, exactTextToNano, executeRows, type SparksDb } from "@sparks/db";
 import { sql } from "drizzle-orm";
 
@@ -5,7 +6,7 @@ import { sql } from "drizzle-orm";
  * Statuses whose Sparks are the customer's usage (as in UsageReportRepository): sent or on
  * their way to Stripe, failed, and discrepancies. Quarantined and unbillable are not counted.
  */
-const COUNTED = `('pending', 'sending', 'sent', 'failed', 'discrepancy')`;
+const COUNTED = billedStatusesSqlList();
 
 export interface ReportCustomer {
   tier: string;

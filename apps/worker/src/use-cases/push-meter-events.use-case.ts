@@ -3,6 +3,7 @@ import {
   isOlderThanStripeLimit,
   isUsageCategory,
   splitIntoPriceRuns,
+  TOO_OLD_REASON,
   type UsageCategory,
 } from "@sparks/core";
 import {
@@ -28,7 +29,6 @@ import {
   meterEventName,
   StripeCallError,
 } from "@sparks/stripe";
-import { TOO_OLD_REASON } from "../pipeline/desired-items";
 import type { WorkerDeps } from "../worker-deps";
 import { giveBackShrinks } from "./give-back-shrinks.use-case";
 import { clock, sleep } from "./pipeline-context";

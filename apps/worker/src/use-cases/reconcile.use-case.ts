@@ -2,12 +2,15 @@ import { alertKeys, enqueueAlert } from "@sparks/alerts";
 import type { AppConfig } from "@sparks/config";
 import {
   addDecimal,
+  buildTraceInput,
   DECIMAL_ZERO,
   type Decimal,
   deriveUsage,
+  desiredItems,
   divideToInteger,
   formatDecimal,
   formatSparks,
+  groupByTrace,
   isOlderThanStripeLimit,
   isUsageCategory,
   makeDecimal,
@@ -30,8 +33,6 @@ import { PermanentJobError } from "@sparks/queues";
 import { createStripeClient, MAX_IDENTIFIER_LENGTH, meterEventName, StripeCallError } from "@sparks/stripe";
 import type { Logger } from "pino";
 import type Stripe from "stripe";
-import { desiredItems } from "../pipeline/desired-items";
-import { buildTraceInput, groupByTrace } from "../pipeline/trace-input.builder";
 import type { WorkerDeps } from "../worker-deps";
 import { ResolutionCache } from "./ingest-traces.use-case";
 import { clock } from "./pipeline-context";

@@ -1,5 +1,5 @@
 import { enqueueAlert, quotaAlert } from "@sparks/alerts";
-import { isTierName, monthOf, NANO_PER_SPARK, parseSparks } from "@sparks/core";
+import { billedStatusesSqlList, isTierName, monthOf, NANO_PER_SPARK, parseSparks } from "@sparks/core";
 import { executeRows } from "@sparks/db";
 import { UsageCounters } from "@sparks/queues";
 import { sql } from "drizzle-orm";
@@ -14,7 +14,7 @@ type MonthTotalRow = {
 };
 
 // What counts toward a month's usage: the same statuses the report counts.
-const COUNTED = sql.raw(`('pending', 'sending', 'sent', 'failed', 'discrepancy')`);
+const COUNTED = sql.raw(billedStatusesSqlList());
 
 /**
  * Keeps the Redis counters that `/quota` reads current, and raises the 80% / 100% quota alerts.
