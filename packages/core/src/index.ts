@@ -86,7 +86,7 @@ export {
   formatSparks,
   formatUsdExact,
   NANO_PER_SPARK,
-  parseSparks,
+  parseNanoSparks,
   roundUsdToCents,
   SPARK_SCALE,
   sparksToUsd,

@@ -7,7 +7,7 @@ import {
   subtractDecimal,
 } from "./decimal.math";
 import type { LedgerEntry, LedgerEntryWrite } from "./ledger-item.types";
-import { formatSparks, parseSparks } from "./sparks.money";
+import { formatSparks, parseNanoSparks } from "./sparks.money";
 
 export interface LedgerPlan {
   inserts: LedgerEntryWrite[];
@@ -52,7 +52,7 @@ function sameWrite(existing: LedgerEntry, row: LedgerEntryWrite): boolean {
       ? row.quantity === null
       : row.quantity !== null &&
         formatDecimal(decimal(existing.quantity)) === formatDecimal(decimal(row.quantity))) &&
-    existing.exactNano === parseSparks(row.exactSparks) &&
+    existing.exactNano === parseNanoSparks(row.exactSparks) &&
     (refiled || existing.reason === row.reason) &&
     existing.costCenter === row.costCenter &&
     existing.tier === row.tier &&
@@ -155,7 +155,7 @@ function planCorrection(
     accountedNano += r.exactNano;
     accountedQty = addDecimal(accountedQty, decimal(r.quantity));
   }
-  const wantNano = want && want.status !== "quarantined" ? parseSparks(want.exactSparks) : 0n;
+  const wantNano = want && want.status !== "quarantined" ? parseNanoSparks(want.exactSparks) : 0n;
   const wantQty = want && want.status !== "quarantined" ? decimal(want.quantity) : DECIMAL_ZERO;
   const deltaNano = wantNano - accountedNano;
   const deltaQty = subtractDecimal(wantQty, accountedQty);

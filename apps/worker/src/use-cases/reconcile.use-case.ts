@@ -19,6 +19,7 @@ import {
   NANO_PER_SPARK,
   parseDecimal,
   parseMonth,
+  parseNanoSparks,
   subtractDecimal,
 } from "@sparks/core";
 import {
@@ -168,17 +169,10 @@ async function readLangfuse(deps: ReconcileDeps, month: string): Promise<Langfus
     for (const item of items) {
       if (item.customerId === null || item.status === "quarantined") continue;
       const k = key(item.customerId, item.usageCategory);
-      const parsed = parseDecimal(item.exactSparks);
-      const nano = parsed.ok ? toNano(parsed.val) : 0n;
-      exact.set(k, (exact.get(k) ?? 0n) + nano);
+      exact.set(k, (exact.get(k) ?? 0n) + parseNanoSparks(item.exactSparks));
     }
   }
   return { exact, traceIds: [...byTrace.keys()], costByCustomer };
-}
-
-function toNano(value: Decimal): bigint {
-  const shift = value.exponent + 9;
-  return shift >= 0 ? value.coefficient * 10n ** BigInt(shift) : value.coefficient / 10n ** BigInt(-shift);
 }
 
 /** Minute-aligned event summaries of one customer on one meter, summed per window. */
