@@ -14,7 +14,6 @@ export {
   SPARKS_CUSTOMER_METADATA_KEY,
   type StripeCustomerRef,
   StripeCustomerService,
-  stripeCall,
 } from "./customer.service";
 export {
   DISCOUNT_METADATA_KEY,
@@ -51,6 +50,7 @@ export {
   meterEventName,
   priceLookupKey,
 } from "./stripe.naming";
+export { stripeCall } from "./stripe-call";
 export { StripeCallError, type StripeCallErrorInit } from "./stripe-call.error";
 export {
   CATEGORY_METADATA_KEY,
