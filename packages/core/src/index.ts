@@ -77,6 +77,17 @@ export {
   type QuotaDenialReason,
   type QuotaInput,
 } from "./quota.policy";
+export {
+  driftAlertLines,
+  fixIdentifier,
+  HOUR_SECONDS,
+  hourlyGaps,
+  hourOf,
+  type MarginRow,
+  marginRows,
+  pickMatching,
+  resendIdentifiers,
+} from "./reconciliation.policy";
 export { err, ok, type Result } from "./result.util";
 export { toNanoSparks } from "./sparks.conversion";
 export { sparksToNanoLimit } from "./sparks.limits";

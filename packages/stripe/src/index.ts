@@ -40,6 +40,7 @@ export {
   type MeterEventStreamSenderOptions,
   type StreamBatchResult,
 } from "./meter-event-stream.sender";
+export { StripeMeterSummaryService } from "./meter-summary.service";
 export { ensureCustomerRatePrices, RATE_METADATA_KEY } from "./negotiated-rate.prices";
 export {
   aggregateIdentifier,
