@@ -1,3 +1,4 @@
+export { BaseError, type BaseErrorOptions, isPermanentError } from "./base.error";
 export { floorDiv, halfUpDiv, pow10 } from "./bigint.math";
 export { DEFAULT_BILLING_CONFIG } from "./billing-config.defaults";
 export type { BillingConfig, CategoryRate, DiscountStep, TierPolicy } from "./billing-config.types";
