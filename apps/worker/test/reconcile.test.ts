@@ -86,6 +86,19 @@ it("shows Langfuse, ledger and Stripe in agreement after a clean sync", async ()
     },
   ]);
   expect(report.alerts).toEqual([]);
+  // The invoice half (issue 14): the customer has $1.40 of billed usage and no month-end invoice
+  // in Stripe yet, which reconcile flags as a mismatch rather than calling the month fine.
+  expect(report.invoices).toMatchObject({ month: MONTH, source: "stripe" });
+  expect(report.invoices.rows.find((r) => r.customer_id === customerId)).toMatchObject({
+    stripe_customer_id: stripeId,
+    month_sparks: "1400",
+    ledger_net: "1.40",
+    invoice_id: null,
+    invoice_total: null,
+    drift: null,
+    matches_ledger: false,
+  });
+  expect(report.invoices.mismatches).toBeGreaterThanOrEqual(1);
 });
 
 it("re-sends an event Stripe lost under a repair identifier, with an audit trail", async () => {

@@ -1,3 +1,5 @@
+import { BaseError } from "./base.error";
+
 export type CoreErrorCode =
   | "invalid_decimal"
   | "invalid_sparks"
@@ -12,12 +14,12 @@ export type CoreErrorCode =
  * string the config package should already have rejected). Data coming from traces never
  * throws: it is reported as a quarantine reason instead.
  */
-export class CoreError extends Error {
-  override readonly name = "CoreError";
-  readonly code: CoreErrorCode;
+export class CoreError extends BaseError {
+  override readonly name: string = "CoreError";
+  declare readonly code: CoreErrorCode;
 
   constructor(code: CoreErrorCode, message: string) {
-    super(message);
-    this.code = code;
+    // A programmer/config mistake: the same call fails the same way on every retry.
+    super(message, { retryable: false, code });
   }
 }

@@ -1,3 +1,4 @@
+export { BaseError, type BaseErrorOptions, isPermanentError } from "./base.error";
 export { floorDiv, halfUpDiv, pow10 } from "./bigint.math";
 export { DEFAULT_BILLING_CONFIG } from "./billing-config.defaults";
 export type { BillingConfig, CategoryRate, DiscountStep, TierPolicy } from "./billing-config.types";
@@ -37,11 +38,26 @@ export {
   toScaledInteger,
 } from "./decimal.math";
 export {
+  type DesiredContext,
+  desiredItems,
+  INVALID_CATEGORY,
+  TOO_OLD_REASON,
+  tierAt,
+} from "./desired-items.derivation";
+export {
   type InvoiceLineInput,
   type InvoicePrice,
   type PricedInvoiceLine,
   priceInvoice,
 } from "./invoice.pricing";
+export { isLocked, type LedgerPlan, planLedger } from "./ledger.planner";
+export type {
+  CustomerTierRef,
+  LedgerEntry,
+  LedgerEntryWrite,
+  ObservationRecord,
+  TierSegment,
+} from "./ledger-item.types";
 export {
   closedWindowEnd,
   isOlderThanStripeLimit,
@@ -62,6 +78,17 @@ export {
   type QuotaDenialReason,
   type QuotaInput,
 } from "./quota.policy";
+export {
+  driftAlertLines,
+  fixIdentifier,
+  HOUR_SECONDS,
+  hourlyGaps,
+  hourOf,
+  type MarginRow,
+  marginRows,
+  pickMatching,
+  resendIdentifiers,
+} from "./reconciliation.policy";
 export { err, ok, type Result } from "./result.util";
 export { toNanoSparks } from "./sparks.conversion";
 export { sparksToNanoLimit } from "./sparks.limits";
@@ -71,16 +98,25 @@ export {
   formatSparks,
   formatUsdExact,
   NANO_PER_SPARK,
-  parseSparks,
+  parseNanoSparks,
   roundUsdToCents,
   SPARK_SCALE,
   sparksToUsd,
   wholeSparks,
 } from "./sparks.money";
 export { isTierName, TIER_NAMES, type TierName } from "./tier.constants";
+export { buildTraceInput, groupByTrace } from "./trace-input.builder";
 export { deriveUsage, describeValue } from "./usage.derivation";
 export type { DerivedItem, DerivedUsage, ObservationInput, QuarantinedItem, TraceInput } from "./usage.types";
 export { isUsageCategory, USAGE_CATEGORIES, type UsageCategory } from "./usage-category.constants";
+export {
+  BILLED_STATUSES,
+  type BilledStatus,
+  billedStatusesSqlList,
+  isBilledStatus,
+  USAGE_ITEM_STATUSES,
+  type UsageItemStatus,
+} from "./usage-item-status.constants";
 export {
   discountCents,
   type MonthTierSegment,

@@ -26,14 +26,26 @@ export function formatSparks(nano: bigint): string {
   return formatDecimal(fromScaledInteger(nano, SPARK_SCALE));
 }
 
-/** Parses "12.345" (or "1e3") into nano-Sparks; throws if it is not a decimal or finer than 1e-9. */
-export function parseSparks(text: string): bigint {
-  const parsed = parseDecimal(text);
-  if (!parsed.ok) throw new CoreError("invalid_sparks", `Sparks value: ${parsed.err.message}`);
-  if (!isExactAtScale(parsed.val, SPARK_SCALE)) {
-    throw new CoreError("invalid_sparks", `Sparks value "${text}" has more than 9 decimal places`);
+/**
+ * The one decimal → nano-Sparks parser: "12.345", "-0.5", "1400.000000000" (a numeric(38,9)
+ * column's text), "1e3", or an already parsed Decimal → exact nano-Sparks. Pure bigint
+ * arithmetic, never a float. Throws a CoreError when the text is not a decimal or holds a
+ * value finer than 1e-9 Spark (nothing in the ledger is: silently truncating would lose money).
+ */
+export function parseNanoSparks(value: string | Decimal): bigint {
+  let decimal: Decimal;
+  if (typeof value === "string") {
+    const parsed = parseDecimal(value);
+    if (!parsed.ok) throw new CoreError("invalid_sparks", `Sparks value: ${parsed.err.message}`);
+    decimal = parsed.val;
+  } else decimal = value;
+  if (!isExactAtScale(decimal, SPARK_SCALE)) {
+    throw new CoreError(
+      "invalid_sparks",
+      `Sparks value "${typeof value === "string" ? value : formatDecimal(value)}" has more than 9 decimal places`,
+    );
   }
-  return toScaledInteger(parsed.val, SPARK_SCALE, "floor");
+  return toScaledInteger(decimal, SPARK_SCALE, "floor");
 }
 
 /** Whole Sparks contained in an exact nano amount (floor), what Stripe can be told at most. */

@@ -7,7 +7,7 @@ import {
   formatSparks,
   formatUsdExact,
   NANO_PER_SPARK,
-  parseSparks,
+  parseNanoSparks,
   roundUsdToCents,
   sparksToUsd,
   wholeSparks,
@@ -24,16 +24,16 @@ describe("Sparks as nano-Sparks", () => {
   });
 
   it("parses Sparks strings and rejects finer than a nano", () => {
-    expect(parseSparks("12.345")).toBe(12_345_000_000n);
-    expect(parseSparks("1e15")).toBe(10n ** 24n);
-    expect(() => parseSparks("0.0000000001")).toThrow(CoreError);
-    expect(() => parseSparks("twelve")).toThrow(/Sparks value/);
+    expect(parseNanoSparks("12.345")).toBe(12_345_000_000n);
+    expect(parseNanoSparks("1e15")).toBe(10n ** 24n);
+    expect(() => parseNanoSparks("0.0000000001")).toThrow(CoreError);
+    expect(() => parseNanoSparks("twelve")).toThrow(/Sparks value/);
   });
 
   it("round-trips any nano amount", () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(10n ** 27n), max: 10n ** 27n }), (nano) => {
-        expect(parseSparks(formatSparks(nano))).toBe(nano);
+        expect(parseNanoSparks(formatSparks(nano))).toBe(nano);
       }),
     );
   });

@@ -50,7 +50,12 @@ export {
   type SentMeterEvent,
 } from "./repositories/reconciliation.repository";
 export { type RetentionCounts, RetentionRepository } from "./repositories/retention.repository";
-export { closeAdvisoryLocks, type ReleaseLock, tryAdvisoryLock } from "./repositories/session-lock";
+export {
+  closeAdvisoryLocks,
+  type ReleaseLock,
+  tryAdvisoryLock,
+  waitForAdvisoryLock,
+} from "./repositories/session-lock";
 export { type StripeAuditEntry, StripeAuditRepository } from "./repositories/stripe-audit.repository";
 export { SyncRunRepository, type SyncRunView } from "./repositories/sync-run.repository";
 export { TierHistoryRepository, type TierSegment } from "./repositories/tier-history.repository";

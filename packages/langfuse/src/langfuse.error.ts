@@ -1,3 +1,5 @@
+import { BaseError } from "@sparks/core";
+
 export interface LangfuseErrorOptions {
   retryable: boolean;
   status?: number;
@@ -9,15 +11,17 @@ export interface LangfuseErrorOptions {
  * A failed Langfuse read. `retryable` tells the job layer whether a later attempt can succeed
  * (429, 5xx, timeouts, connection errors) or an operator must act (bad keys, bad request).
  */
-export class LangfuseError extends Error {
-  readonly retryable: boolean;
+export class LangfuseError extends BaseError {
+  override readonly name: string = "LangfuseError";
   readonly status?: number;
   readonly retryAfterMs?: number;
 
   constructor(message: string, options: LangfuseErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "LangfuseError";
-    this.retryable = options.retryable;
+    super(message, {
+      retryable: options.retryable,
+      code: options.status === undefined ? "langfuse_unreachable" : `langfuse_http_${options.status}`,
+      cause: options.cause,
+    });
     if (options.status !== undefined) this.status = options.status;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }

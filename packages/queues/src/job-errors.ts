@@ -1,15 +1,17 @@
+import { BaseError } from "@sparks/core";
+
 /**
  * Errors a processor throws. `retryable: false` becomes BullMQ's UnrecoverableError, so the
  * job goes straight to the failed set (the dead-letter store) instead of burning attempts.
  */
-export class JobError extends Error {
+export class JobError extends BaseError {
   override readonly name: string = "JobError";
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(message: string, retryable: boolean, options?: { cause?: unknown; code?: string }) {
+    super(message, {
+      retryable,
+      code: options?.code ?? (retryable ? "job_retryable" : "job_permanent"),
+      cause: options?.cause,
+    });
   }
 }
 

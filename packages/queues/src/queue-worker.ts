@@ -1,7 +1,8 @@
+import { isPermanentError } from "@sparks/core";
 import { type Job, type Processor, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { type JobName, type JobPayload, jobCatalog } from "./job-catalog";
-import { InvalidPayloadError, JobError } from "./job-errors";
+import { InvalidPayloadError } from "./job-errors";
 
 const MAX_FAILED_REASON = 2_000;
 
@@ -24,7 +25,8 @@ export type JobHandler<N extends JobName> = (payload: JobPayload<N>, job: Job) =
 
 /**
  * A BullMQ Worker for one catalog queue. It parses the payload with the catalog's schema and
- * maps typed errors: a non-retryable JobError becomes UnrecoverableError, so BullMQ moves the
+ * maps typed errors: any non-retryable BaseError (a JobError, a StripeCallError, …) becomes
+ * UnrecoverableError — the one place that decides it —, so BullMQ moves the
  * job to the failed set without spending its remaining attempts.
  */
 export function createQueueWorker<N extends JobName>(
@@ -44,7 +46,7 @@ export function createQueueWorker<N extends JobName>(
     try {
       return await handler(parsed.data as JobPayload<N>, job);
     } catch (e) {
-      if (e instanceof JobError && !e.retryable) throw new UnrecoverableError(boundedMessage(e.message));
+      if (isPermanentError(e)) throw new UnrecoverableError(boundedMessage(e.message));
       // A database error can quote every parameter of a page-sized query: megabytes that would
       // land in Redis as the job's failedReason and in every log line. Keep the head of it.
       if (e instanceof Error && e.message.length > MAX_FAILED_REASON)

@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import { stripeCall } from "./customer.service";
+import { stripeCall } from "./stripe-call";
 
 /** Metadata on every invoice item / credit note a correction creates: its `usage_corrections.key`. */
 export const CORRECTION_METADATA_KEY = "sparks_correction";

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import type Stripe from "stripe";
-import { StripeCallError } from "./stripe-call.error";
-import { classifyStripeError } from "./stripe-error.classifier";
+import { stripeCall } from "./stripe-call";
 
 /** Metadata on the Stripe customer naming its Auth0 user: how a crashed signup's customer is found. */
 export const AUTH0_USER_METADATA_KEY = "auth0_user_id";
@@ -30,21 +29,6 @@ export interface FindOrCreateCustomerInput {
 export function idempotencyKey(purpose: string, ...parts: string[]): string {
   const digest = createHash("sha256").update(parts.join("\u0000"), "utf8").digest("hex").slice(0, 40);
   return `sparks-${purpose}-${digest}`;
-}
-
-/** Runs one Stripe call and turns any failure into a StripeCallError (retryable or not). */
-export async function stripeCall<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    const classified = classifyStripeError(e, operation);
-    if (classified.kind === "error") throw classified.error;
-    throw new StripeCallError(
-      `${operation}: unexpected duplicate answer`,
-      { retryable: false },
-      { cause: e },
-    );
-  }
 }
 
 /**

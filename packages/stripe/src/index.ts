@@ -14,7 +14,6 @@ export {
   SPARKS_CUSTOMER_METADATA_KEY,
   type StripeCustomerRef,
   StripeCustomerService,
-  stripeCall,
 } from "./customer.service";
 export {
   DISCOUNT_METADATA_KEY,
@@ -41,6 +40,7 @@ export {
   type MeterEventStreamSenderOptions,
   type StreamBatchResult,
 } from "./meter-event-stream.sender";
+export { StripeMeterSummaryService } from "./meter-summary.service";
 export { ensureCustomerRatePrices, RATE_METADATA_KEY } from "./negotiated-rate.prices";
 export {
   aggregateIdentifier,
@@ -51,6 +51,7 @@ export {
   meterEventName,
   priceLookupKey,
 } from "./stripe.naming";
+export { stripeCall } from "./stripe-call";
 export { StripeCallError, type StripeCallErrorInit } from "./stripe-call.error";
 export {
   CATEGORY_METADATA_KEY,

@@ -1,8 +1,7 @@
 import { isTierName, TIER_NAMES, type TierName, USAGE_CATEGORIES, type UsageCategory } from "@sparks/core";
 import type Stripe from "stripe";
 import { meterEventName, priceLookupKey } from "./stripe.naming";
-import { StripeCallError } from "./stripe-call.error";
-import { classifyStripeError } from "./stripe-error.classifier";
+import { stripeCall } from "./stripe-call";
 
 /** Invoice metadata: why Sparks holds a draft (`pending_usage`, `mismatch`), "" once released. */
 export const HOLD_METADATA_KEY = "sparks_hold";
@@ -58,20 +57,6 @@ export function tierFromLookupKey(prefix: string, lookupKey: string | null | und
   return null;
 }
 
-async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    const classified = classifyStripeError(e, operation);
-    if (classified.kind === "error") throw classified.error;
-    throw new StripeCallError(
-      `${operation}: unexpected duplicate answer`,
-      { retryable: false },
-      { cause: e },
-    );
-  }
-}
-
 function customerId(value: string | { id: string } | null | undefined): string {
   if (typeof value === "string") return value;
   return value?.id ?? "";
@@ -108,7 +93,7 @@ export class InvoiceService {
   ) {}
 
   async retrieveSubscription(id: string): Promise<SubscriptionState> {
-    const sub = await call("subscriptions.retrieve", () => this.stripe.subscriptions.retrieve(id));
+    const sub = await stripeCall("subscriptions.retrieve", () => this.stripe.subscriptions.retrieve(id));
     const lookupKeys = sub.items.data.map((item) => item.price.lookup_key ?? "");
     const tiers = new Set(lookupKeys.map((k) => tierFromLookupKey(this.prefix, k)).filter(isTierName));
     const [only] = [...tiers];
@@ -122,12 +107,12 @@ export class InvoiceService {
   }
 
   async retrieveInvoice(id: string): Promise<InvoiceState> {
-    return toInvoiceState(await call("invoices.retrieve", () => this.stripe.invoices.retrieve(id)));
+    return toInvoiceState(await stripeCall("invoices.retrieve", () => this.stripe.invoices.retrieve(id)));
   }
 
   /** Open invoices of a customer whose payment was attempted and is still owed. */
   async unpaidAttemptedInvoices(customer: string): Promise<InvoiceState[]> {
-    return call("invoices.list", async () => {
+    return stripeCall("invoices.list", async () => {
       const out: InvoiceState[] = [];
       for await (const i of this.stripe.invoices.list({ customer, status: "open", limit: 100 })) {
         const state = toInvoiceState(i);
@@ -139,7 +124,7 @@ export class InvoiceService {
 
   /** Sum of the subscription usage lines of an invoice, in cents: what a discount applies to. */
   async usageSubtotalCents(invoiceId: string): Promise<bigint> {
-    return call("invoices.listLineItems", async () => {
+    return stripeCall("invoices.listLineItems", async () => {
       let total = 0n;
       for await (const line of this.stripe.invoices.listLineItems(invoiceId, { limit: 100 })) {
         if (line.parent?.type === "subscription_item_details" && line.amount > 0)
@@ -162,7 +147,7 @@ export class InvoiceService {
         totals.set(category, 0n);
         continue;
       }
-      const sum = await call("billing.meters.listEventSummaries", async () => {
+      const sum = await stripeCall("billing.meters.listEventSummaries", async () => {
         let value = 0n;
         for await (const s of this.stripe.billing.meters.listEventSummaries(meterId, {
           customer,
@@ -181,13 +166,13 @@ export class InvoiceService {
 
   /** `auto_advance=false`: Stripe will not finalize the draft until someone releases it. */
   async holdInvoice(id: string, reason: string): Promise<void> {
-    await call("invoices.update", () =>
+    await stripeCall("invoices.update", () =>
       this.stripe.invoices.update(id, { auto_advance: false, metadata: { [HOLD_METADATA_KEY]: reason } }),
     );
   }
 
   async releaseInvoice(id: string): Promise<void> {
-    await call("invoices.update", () =>
+    await stripeCall("invoices.update", () =>
       this.stripe.invoices.update(id, { auto_advance: true, metadata: { [HOLD_METADATA_KEY]: "" } }),
     );
   }
@@ -199,7 +184,7 @@ export class InvoiceService {
    */
   async findDraftEndingAt(customer: string, periodEnd: Date): Promise<InvoiceState | null> {
     const end = Math.floor(periodEnd.getTime() / 1000);
-    return call("invoices.list", async () => {
+    return stripeCall("invoices.list", async () => {
       for await (const i of this.stripe.invoices.list({
         customer,
         status: "draft",
@@ -215,7 +200,7 @@ export class InvoiceService {
   /** The customer's subscription invoice (any status but void) whose period ends at `periodEnd`. */
   async invoiceEndingAt(customer: string, periodEnd: Date): Promise<InvoiceState | null> {
     const end = Math.floor(periodEnd.getTime() / 1000);
-    return call("invoices.list", async () => {
+    return stripeCall("invoices.list", async () => {
       for await (const i of this.stripe.invoices.list({ customer, limit: 100 })) {
         const state = toInvoiceState(i);
         if (state.subscriptionId !== null && i.period_end === end && i.status !== "void") return state;
@@ -227,7 +212,7 @@ export class InvoiceService {
   /** Every line of an invoice (usage lines carry the price's lookup key, when it is one of ours). */
   async lines(invoiceId: string): Promise<InvoiceLineState[]> {
     const prices = new Map<string, string | null>();
-    const lines = await call("invoices.listLineItems", async () => {
+    const lines = await stripeCall("invoices.listLineItems", async () => {
       const out: Array<Stripe.InvoiceLineItem> = [];
       for await (const line of this.stripe.invoices.listLineItems(invoiceId, {
         limit: 100,
@@ -240,7 +225,7 @@ export class InvoiceService {
       const priceId = line.pricing?.price_details?.price;
       const price = typeof priceId === "string" ? priceId : (priceId?.id ?? null);
       if (price !== null && !prices.has(price)) {
-        const p = await call("prices.retrieve", () => this.stripe.prices.retrieve(price));
+        const p = await stripeCall("prices.retrieve", () => this.stripe.prices.retrieve(price));
         prices.set(price, p.lookup_key ?? null);
       }
       const kind =
@@ -277,7 +262,7 @@ export class InvoiceService {
     id: string | null;
     action: "created" | "updated" | "kept" | "removed" | "none";
   }> {
-    const ours = await call("invoiceItems.list", async () => {
+    const ours = await stripeCall("invoiceItems.list", async () => {
       const found: Stripe.InvoiceItem[] = [];
       for await (const item of this.stripe.invoiceItems.list({
         invoice: invoice.id,
@@ -289,18 +274,18 @@ export class InvoiceService {
     });
     const [first, ...extra] = ours;
     for (const item of extra) {
-      await call("invoiceItems.del", () => this.stripe.invoiceItems.del(item.id));
+      await stripeCall("invoiceItems.del", () => this.stripe.invoiceItems.del(item.id));
     }
     if (amountCents <= 0n) {
       if (first === undefined) return { id: null, action: "none" };
-      await call("invoiceItems.del", () => this.stripe.invoiceItems.del(first.id));
+      await stripeCall("invoiceItems.del", () => this.stripe.invoiceItems.del(first.id));
       return { id: null, action: "removed" };
     }
     if (first !== undefined) {
       if (BigInt(first.amount) === -amountCents && first.description === description) {
         return { id: first.id, action: "kept" };
       }
-      await call("invoiceItems.update", () =>
+      await stripeCall("invoiceItems.update", () =>
         this.stripe.invoiceItems.update(first.id, {
           amount: -Number(amountCents),
           description,
@@ -308,7 +293,7 @@ export class InvoiceService {
       );
       return { id: first.id, action: "updated" };
     }
-    const item = await call("invoiceItems.create", () =>
+    const item = await stripeCall("invoiceItems.create", () =>
       this.stripe.invoiceItems.create(
         {
           customer: invoice.customer,
@@ -334,7 +319,7 @@ export class InvoiceService {
    * late: one per `key` on the draft (metadata `sparks_label`), its text updated in place.
    */
   async setLabelItem(invoice: InvoiceState, key: string, description: string): Promise<string> {
-    const existing = await call("invoiceItems.list", async () => {
+    const existing = await stripeCall("invoiceItems.list", async () => {
       for await (const item of this.stripe.invoiceItems.list({ invoice: invoice.id, limit: 100 })) {
         if (item.metadata?.[LABEL_METADATA_KEY] === key) return item;
       }
@@ -342,13 +327,13 @@ export class InvoiceService {
     });
     if (existing) {
       if (existing.description !== description) {
-        await call("invoiceItems.update", () =>
+        await stripeCall("invoiceItems.update", () =>
           this.stripe.invoiceItems.update(existing.id, { description }),
         );
       }
       return existing.id;
     }
-    const item = await call("invoiceItems.create", () =>
+    const item = await stripeCall("invoiceItems.create", () =>
       this.stripe.invoiceItems.create(
         {
           customer: invoice.customer,
@@ -368,7 +353,7 @@ export class InvoiceService {
   /** Finalizes a held draft now; returns the finalized invoice. */
   async finalizeInvoice(id: string): Promise<InvoiceState> {
     return toInvoiceState(
-      await call("invoices.finalizeInvoice", () =>
+      await stripeCall("invoices.finalizeInvoice", () =>
         this.stripe.invoices.finalizeInvoice(id, { auto_advance: true }),
       ),
     );
@@ -376,7 +361,7 @@ export class InvoiceService {
 
   /** Marks the hold in metadata without touching anything else (auto_advance stays false). */
   async noteHold(id: string, reason: string): Promise<void> {
-    await call("invoices.update", () =>
+    await stripeCall("invoices.update", () =>
       this.stripe.invoices.update(id, {
         metadata: { [HOLD_METADATA_KEY]: reason },
       }),
@@ -393,14 +378,14 @@ export class InvoiceService {
     amountCents: bigint,
     description: string,
   ): Promise<{ created: boolean; id: string }> {
-    const existing = await call("invoiceItems.list", async () => {
+    const existing = await stripeCall("invoiceItems.list", async () => {
       for await (const item of this.stripe.invoiceItems.list({ invoice: invoice.id, limit: 100 })) {
         if (item.metadata?.[DISCOUNT_METADATA_KEY] === invoice.id) return item.id;
       }
       return null;
     });
     if (existing !== null) return { created: false, id: existing };
-    const item = await call("invoiceItems.create", () =>
+    const item = await stripeCall("invoiceItems.create", () =>
       this.stripe.invoiceItems.create(
         {
           customer: invoice.customer,
@@ -419,7 +404,7 @@ export class InvoiceService {
 
   private async meterIdsByEventName(): Promise<Map<string, string>> {
     if (this.meterIds) return this.meterIds;
-    const ids = await call("billing.meters.list", async () => {
+    const ids = await stripeCall("billing.meters.list", async () => {
       const map = new Map<string, string>();
       for await (const m of this.stripe.billing.meters.list({ status: "active", limit: 100 })) {
         map.set(m.event_name, m.id);

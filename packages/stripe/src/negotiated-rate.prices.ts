@@ -1,6 +1,7 @@
 import Stripe from "stripe";
-import { SPARKS_CUSTOMER_METADATA_KEY, stripeCall } from "./customer.service";
+import { SPARKS_CUSTOMER_METADATA_KEY } from "./customer.service";
 import { customerRateLookupKey } from "./stripe.naming";
+import { stripeCall } from "./stripe-call";
 import { CATEGORY_METADATA_KEY, centsPerSpark, PREFIX_METADATA_KEY } from "./stripe-catalog.setup";
 import type { TierPrice, TierPrices } from "./subscription.service";
 

@@ -11,8 +11,7 @@ import {
 } from "@sparks/core";
 import Stripe from "stripe";
 import { meterEventName, priceLookupKey } from "./stripe.naming";
-import { StripeCallError } from "./stripe-call.error";
-import { classifyStripeError } from "./stripe-error.classifier";
+import { stripeCall } from "./stripe-call";
 
 /** Metadata keys that mark a product as ours, so a re-run finds it instead of duplicating it. */
 export const CATEGORY_METADATA_KEY = "sparks_category";
@@ -92,20 +91,6 @@ function sameDecimal(a: unknown, b: Decimal): boolean {
   return parsed.ok && compareDecimal(parsed.val, b) === 0;
 }
 
-async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    const classified = classifyStripeError(e, operation);
-    if (classified.kind === "error") throw classified.error;
-    throw new StripeCallError(
-      `${operation}: unexpected duplicate answer`,
-      { retryable: false },
-      { cause: e },
-    );
-  }
-}
-
 /**
  * Creates what is missing of the Sparks catalog — per category one product, one meter and one
  * metered price per tier — and finds what exists, so running it again creates nothing.
@@ -119,12 +104,12 @@ export async function setupStripeCatalog(
   const categories = options.categories ?? USAGE_CATEGORIES;
   const paidCents = centsPerSpark(options.sparkRateUsd);
 
-  const products = await call("products.list", async () => {
+  const products = await stripeCall("products.list", async () => {
     const list: Stripe.Product[] = [];
     for await (const p of stripe.products.list({ active: true, limit: 100 })) list.push(p);
     return list;
   });
-  const meters = await call("billing.meters.list", async () => {
+  const meters = await stripeCall("billing.meters.list", async () => {
     const list: Stripe.Billing.Meter[] = [];
     for await (const m of stripe.billing.meters.list({ limit: 100 })) list.push(m);
     return list;
@@ -135,7 +120,7 @@ export async function setupStripeCatalog(
   const prices = new Map<string, Stripe.Price>();
   for (let i = 0; i < lookupKeys.length; i += LOOKUP_KEYS_PER_CALL) {
     const keys = lookupKeys.slice(i, i + LOOKUP_KEYS_PER_CALL);
-    await call("prices.list", async () => {
+    await stripeCall("prices.list", async () => {
       for await (const p of stripe.prices.list({ lookup_keys: keys, active: true, limit: 100 })) {
         if (p.lookup_key !== null) prices.set(p.lookup_key, p);
       }
@@ -174,7 +159,7 @@ async function ensureProduct(
     return existing.id;
   }
   const name = `Sparks: ${CATEGORY_LABELS[category]}`;
-  const created = await call("products.create", () =>
+  const created = await stripeCall("products.create", () =>
     stripe.products.create({
       name,
       unit_label: "Spark",
@@ -201,14 +186,14 @@ async function ensureMeter(
     checkMeter(existing, result);
     if (active === undefined) {
       // An inactive meter refuses events; reactivating keeps its id, so existing prices still point at it.
-      await call("billing.meters.reactivate", () => stripe.billing.meters.reactivate(existing.id));
+      await stripeCall("billing.meters.reactivate", () => stripe.billing.meters.reactivate(existing.id));
       result.updated.push({ entry, reason: "reactivated (it was inactive)" });
     } else {
       result.found.push(entry);
     }
     return existing.id;
   }
-  const created = await call("billing.meters.create", () =>
+  const created = await stripeCall("billing.meters.create", () =>
     stripe.billing.meters.create({
       display_name: `Sparks: ${CATEGORY_LABELS[category]}`,
       event_name: eventName,
@@ -262,7 +247,7 @@ async function ensurePrice(
     });
     return;
   }
-  const created = await call("prices.create", () =>
+  const created = await stripeCall("prices.create", () =>
     stripe.prices.create({
       product: at.productId,
       currency: "usd",

@@ -1,7 +1,8 @@
 import { type TierName, USAGE_CATEGORIES, type UsageCategory } from "@sparks/core";
 import type Stripe from "stripe";
-import { SPARKS_CUSTOMER_METADATA_KEY, stripeCall } from "./customer.service";
+import { SPARKS_CUSTOMER_METADATA_KEY } from "./customer.service";
 import { priceLookupKey } from "./stripe.naming";
+import { stripeCall } from "./stripe-call";
 
 /** Subscription metadata naming the Sparks tier the prices belong to. */
 export const TIER_METADATA_KEY = "sparks_tier";

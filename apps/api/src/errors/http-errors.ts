@@ -1,16 +1,19 @@
+import { BaseError } from "@sparks/core";
+
 /**
  * Errors a route throws to answer with a given status. The global error handler turns them
  * into `{ error: code, message, ...details }`; anything else becomes an opaque 500.
  */
-export class HttpError extends Error {
+export class HttpError extends BaseError {
   override readonly name: string = "HttpError";
   constructor(
     readonly statusCode: number,
-    readonly code: string,
+    code: string,
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
-    super(message);
+    // A 503 may succeed on a later try; any other 4xx/5xx answer here will not.
+    super(message, { retryable: statusCode === 503, code, context: details });
   }
 }
 

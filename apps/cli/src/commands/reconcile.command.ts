@@ -75,24 +75,21 @@ export function registerReconcile(program: Command, env: NodeJS.ProcessEnv): voi
         ? await createDatabase({ url: config.databaseUrl })
         : await createDatabase({ dataDir: join(config.dataDir, "pglite") });
       try {
-        const { compareInvoices, reconcile, reconcileSourcesFrom } = await import("@sparks/worker");
+        const { reconcile, reconcileSourcesFrom } = await import("@sparks/worker");
         const sources = reconcileSourcesFrom(config);
+        // The report carries the invoice comparison (`invoices`): finalized total vs the report's net.
         const report = await reconcile(
           { config, database, ...sources },
           { month: opts.month, repair: false },
         );
-        const invoices = await compareInvoices(
-          { config, database, ...(sources.stripeClient ? { stripeClient: sources.stripeClient } : {}) },
-          opts.month,
-        );
         let repairJob: string | null = null;
         if (opts.repair) repairJob = await queueRepair(config.redisUrl, opts.month);
         if (opts.json) {
-          process.stdout.write(
-            `${JSON.stringify({ ...report, invoices, repair_job: repairJob }, null, 2)}\n`,
-          );
+          process.stdout.write(`${JSON.stringify({ ...report, repair_job: repairJob }, null, 2)}\n`);
         } else {
-          process.stdout.write(`${formatReconciliation(report)}\n${formatInvoiceComparison(invoices)}\n`);
+          process.stdout.write(
+            `${formatReconciliation(report)}\n${formatInvoiceComparison(report.invoices)}\n`,
+          );
           if (repairJob) process.stdout.write(`Repair queued as job ${repairJob}\n`);
         }
       } finally {

@@ -1,14 +1,11 @@
+import { isPermanentError } from "@sparks/core";
 import { WebhookEventRepository } from "@sparks/db";
 import { JobError, jobId, PermanentJobError } from "@sparks/queues";
-import { createStripeClient, InvoiceService, StripeCallError } from "@sparks/stripe";
+import { createStripeClient, InvoiceService } from "@sparks/stripe";
 import { HandleStripeEventUseCase } from "../use-cases/handle-stripe-event.use-case";
 import { clock } from "../use-cases/pipeline-context";
 import type { WorkerDeps } from "../worker-deps";
 import type { ProcessorDefinition } from "./processor-definition";
-
-function isPermanent(e: unknown): boolean {
-  return (e instanceof JobError || e instanceof StripeCallError) && !e.retryable;
-}
 
 function buildUseCase(deps: WorkerDeps): HandleStripeEventUseCase | null {
   const { secretKey, apiBase, meterPrefix } = deps.config.stripe;
@@ -41,7 +38,7 @@ export const stripeWebhooksProcessor: ProcessorDefinition<"stripeWebhooks"> = {
         return outcome;
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
-        const permanent = isPermanent(e);
+        const permanent = isPermanentError(e);
         const final = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         await events.recordFailure(eventId, message, final);
         if (final) {

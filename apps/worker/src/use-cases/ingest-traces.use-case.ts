@@ -1,4 +1,4 @@
-import { deriveUsage } from "@sparks/core";
+import { buildTraceInput, deriveUsage, desiredItems, groupByTrace, planLedger } from "@sparks/core";
 import {
   CustomerRepository,
   type CustomerRow,
@@ -12,9 +12,6 @@ import {
   type TierSegment,
   UsageItemRepository,
 } from "@sparks/db";
-import { desiredItems } from "../pipeline/desired-items";
-import { planLedger } from "../pipeline/ledger.planner";
-import { buildTraceInput, groupByTrace } from "../pipeline/trace-input.builder";
 import type { WorkerDeps } from "../worker-deps";
 
 export interface IngestCounts {

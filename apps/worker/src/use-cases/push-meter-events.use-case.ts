@@ -3,6 +3,7 @@ import {
   isOlderThanStripeLimit,
   isUsageCategory,
   splitIntoPriceRuns,
+  TOO_OLD_REASON,
   type UsageCategory,
 } from "@sparks/core";
 import {
@@ -15,6 +16,7 @@ import {
   TierHistoryRepository,
   type UsageGroup,
   UsageItemRepository,
+  waitForAdvisoryLock,
 } from "@sparks/db";
 import { errorIdOf } from "@sparks/ledger";
 import { itemsFailed, itemsSent } from "@sparks/observability";
@@ -28,11 +30,9 @@ import {
   meterEventName,
   StripeCallError,
 } from "@sparks/stripe";
-import { TOO_OLD_REASON } from "../pipeline/desired-items";
 import type { WorkerDeps } from "../worker-deps";
 import { giveBackShrinks } from "./give-back-shrinks.use-case";
 import { clock, sleep } from "./pipeline-context";
-import { waitForLock } from "./run-sync.use-case";
 
 /** Seconds of backlog (at STRIPE_MAX_RPS) beyond which `auto` aggregates, unless configured. */
 const AUTO_AGGREGATE_BACKLOG_SECONDS = 60;
@@ -427,7 +427,11 @@ export async function pushMeterEvents(deps: WorkerDeps, group: UsageGroup): Prom
     unbillable: 0,
     corrections: 0,
   };
-  const release = await waitForLock(deps, pushLockKey(group), deps.pipeline?.lockWaitMs ?? 30_000);
+  const release = await waitForAdvisoryLock(
+    deps.database,
+    pushLockKey(group),
+    deps.pipeline?.lockWaitMs ?? 30_000,
+  );
   if (!release) throw new RetryableJobError(`push of ${pushLockKey(group)} is busy in another job`);
   try {
     const customer = await new CustomerRepository(deps.database.db).findById(group.customerId);

@@ -1,5 +1,5 @@
 import { enqueueAlert, quotaAlert } from "@sparks/alerts";
-import { isTierName, monthOf, NANO_PER_SPARK, parseSparks } from "@sparks/core";
+import { billedStatusesSqlList, isTierName, monthOf, NANO_PER_SPARK, parseNanoSparks } from "@sparks/core";
 import { executeRows } from "@sparks/db";
 import { UsageCounters } from "@sparks/queues";
 import { sql } from "drizzle-orm";
@@ -14,7 +14,7 @@ type MonthTotalRow = {
 };
 
 // What counts toward a month's usage: the same statuses the report counts.
-const COUNTED = sql.raw(`('pending', 'sending', 'sent', 'failed', 'discrepancy')`);
+const COUNTED = sql.raw(billedStatusesSqlList());
 
 /**
  * Keeps the Redis counters that `/quota` reads current, and raises the 80% / 100% quota alerts.
@@ -49,7 +49,7 @@ export async function refreshUsageCounters(
            group by u.customer_id, u.month, c.tier, c.custom_quota`,
     );
     for (const row of rows) {
-      const nano = row.exact.startsWith("-") ? 0n : parseSparks(row.exact);
+      const nano = row.exact.startsWith("-") ? 0n : parseNanoSparks(row.exact);
       const whole = nano > 0n ? nano / NANO_PER_SPARK : 0n;
       if (await counters.setMonthTotal(row.customer_id, row.month, whole, readAt)) written++;
       const policy = isTierName(row.tier) ? deps.config.billing.tiers[row.tier] : null;

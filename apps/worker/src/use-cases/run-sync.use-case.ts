@@ -1,12 +1,11 @@
 import { closedWindowEnd, monthOf, monthRange } from "@sparks/core";
 import {
   MeterEventRepository,
-  type ReleaseLock,
   type StagedObservation,
   SyncRunRepository,
-  tryAdvisoryLock,
   type UsageGroup,
   UsageItemRepository,
+  waitForAdvisoryLock,
 } from "@sparks/db";
 import { splitWindow } from "@sparks/langfuse";
 import { itemsQuarantined } from "@sparks/observability";
@@ -19,7 +18,7 @@ import {
   ingestTraces,
   ResolutionCache,
 } from "./ingest-traces.use-case";
-import { clock, enqueuePush, pushDedupeId, SYNC_LOCK_KEY, sleep, WATERMARK_NAME } from "./pipeline-context";
+import { clock, enqueuePush, pushDedupeId, SYNC_LOCK_KEY, WATERMARK_NAME } from "./pipeline-context";
 import { refreshUsageCounters } from "./refresh-usage-counters.use-case";
 
 const HOUR_MS = 3_600_000;
@@ -133,20 +132,6 @@ export async function ingestPipelined(
   }
 }
 
-/** Waits for a lock up to `waitMs`, polling; null if it stayed taken. */
-export async function waitForLock(
-  deps: WorkerDeps,
-  key: string,
-  waitMs: number,
-): Promise<ReleaseLock | null> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const release = await tryAdvisoryLock(deps.database, key);
-    if (release || Date.now() >= deadline) return release;
-    await sleep(100 + Math.random() * 150);
-  }
-}
-
 /**
  * The window a sync reads: closed windows only (ending at now − LANGFUSE_LAG). Without an
  * explicit `from`, it re-scans from the watermark minus the lag, so observations ingested
@@ -185,7 +170,11 @@ export async function runSync(deps: WorkerDeps, request: SyncRequest): Promise<S
   const runs = new SyncRunRepository(db);
   const trigger = request.trigger === "month-close" ? "month-close" : request.trigger;
   await runs.ensure({ id: request.syncId, trigger, customerId: request.customerId });
-  const release = await waitForLock(deps, SYNC_LOCK_KEY, deps.pipeline?.syncLockWaitMs ?? 15 * 60_000);
+  const release = await waitForAdvisoryLock(
+    deps.database,
+    SYNC_LOCK_KEY,
+    deps.pipeline?.syncLockWaitMs ?? 15 * 60_000,
+  );
   if (!release) throw new RetryableJobError("another sync is running; this one waits its turn");
   const counts = emptyCounts();
   try {

@@ -1,3 +1,4 @@
+import { billedStatusesSqlList } from "@sparks/core";
 import { sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
 import { executeRows } from "../execute-rows";
@@ -56,7 +57,7 @@ export interface RepairAudit {
   error: string | null;
 }
 
-const BILLED_STATUSES = sql.raw(`('pending', 'sending', 'sent', 'failed', 'discrepancy')`);
+const BILLED_STATUSES = sql.raw(billedStatusesSqlList());
 
 /** Reads (and audit writes) for `reconcile`: the ledger side of Langfuse ↔ ledger ↔ Stripe. */
 export class ReconciliationRepository {

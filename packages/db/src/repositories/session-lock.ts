@@ -44,6 +44,23 @@ export async function closeAdvisoryLocks(database: Database): Promise<void> {
 }
 
 /**
+ * Waits up to `waitMs` for `tryAdvisoryLock`, polling with jitter; null if it stayed taken.
+ * Shared by every job that serialises on a lock (the sync, a customer's push group).
+ */
+export async function waitForAdvisoryLock(
+  database: Database,
+  key: string,
+  waitMs: number,
+): Promise<ReleaseLock | null> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const release = await tryAdvisoryLock(database, key);
+    if (release || Date.now() >= deadline) return release;
+    await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 150));
+  }
+}
+
+/**
  * A session-level Postgres advisory lock: if the process dies (even SIGKILL) its connection
  * drops and Postgres releases the lock, so a crash never leaves a group or the sync locked.
  * PGlite is one connection in one process, where advisory locks would be re-entrant and

@@ -1,3 +1,4 @@
+import { parseNanoSparks } from "@sparks/core";
 import { type SQL, sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
 import { executeRows } from "../execute-rows";
@@ -67,15 +68,9 @@ export interface ItemAssignment {
   identifier: string;
 }
 
-const NANO_SCALE = 9;
-
-/** numeric(38,9) text → nano-Sparks, without going through a float. */
+/** A numeric(38,9) column's value (text; null = 0) → nano-Sparks, through core's one exact parser. */
 export function exactTextToNano(value: unknown): bigint {
-  const text = String(value ?? "0");
-  const negative = text.startsWith("-");
-  const [whole = "0", fraction = ""] = (negative ? text.slice(1) : text).split(".");
-  const nano = BigInt(whole || "0") * 1_000_000_000n + BigInt(`${fraction}000000000`.slice(0, NANO_SCALE));
-  return negative ? -nano : nano;
+  return value === null || value === undefined ? 0n : parseNanoSparks(String(value));
 }
 
 const SELECT_COLUMNS =

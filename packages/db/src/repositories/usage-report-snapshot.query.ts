@@ -1,3 +1,4 @@
+import { billedStatusesSqlList } from "@sparks/core";
 import { sql } from "drizzle-orm";
 import type { Database, SparksDb } from "../database.types";
 import { executeRows } from "../execute-rows";
@@ -8,7 +9,7 @@ import { exactTextToNano } from "./usage-item.repository";
  * packages/db). Statuses whose Sparks are the customer's usage (as in UsageReportRepository): sent or on
  * their way to Stripe, failed, and discrepancies. Quarantined and unbillable are not counted.
  */
-const COUNTED = `('pending', 'sending', 'sent', 'failed', 'discrepancy')`;
+const COUNTED = billedStatusesSqlList();
 
 export interface ReportCustomer {
   tier: string;

@@ -1,3 +1,4 @@
+import { billedStatusesSqlList } from "@sparks/core";
 import { sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
 import { executeRows } from "../execute-rows";
@@ -11,7 +12,7 @@ import { exactTextToNano } from "./usage-item.repository";
  * (owed but not delivered) and discrepancies (negative corrections Stripe could not take).
  * Quarantined and unbillable items are listed but never counted.
  */
-const COUNTED = sql.raw(`('pending', 'sending', 'sent', 'failed', 'discrepancy')`);
+const COUNTED = sql.raw(billedStatusesSqlList());
 
 export interface CategoryTotal {
   category: string;

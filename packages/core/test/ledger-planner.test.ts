@@ -1,11 +1,11 @@
-import type { LedgerItem, LedgerItemWrite } from "@sparks/db";
 import { describe, expect, it } from "vitest";
-import { planLedger } from "../src/pipeline/ledger.planner";
-import { buildTraceInput } from "../src/pipeline/trace-input.builder";
+import { planLedger } from "../src/ledger.planner";
+import type { LedgerEntry, LedgerEntryWrite } from "../src/ledger-item.types";
+import { buildTraceInput } from "../src/trace-input.builder";
 
 const at = new Date("2026-11-20T10:00:00Z");
 
-function want(overrides: Partial<LedgerItemWrite> = {}): LedgerItemWrite {
+function want(overrides: Partial<LedgerEntryWrite> = {}): LedgerEntryWrite {
   return {
     traceId: "t1",
     usageCategory: "ai_tokens",
@@ -28,7 +28,7 @@ function want(overrides: Partial<LedgerItemWrite> = {}): LedgerItemWrite {
   };
 }
 
-function stored(overrides: Partial<LedgerItem> = {}): LedgerItem {
+function stored(overrides: Partial<LedgerEntry> = {}): LedgerEntry {
   const w = want();
   return {
     id: 1,
@@ -44,14 +44,11 @@ function stored(overrides: Partial<LedgerItem> = {}): LedgerItem {
     unit: "tokens",
     rawValue: null,
     exactNano: 150_000_000_000n,
-    sentSparks: 0,
     reason: null,
     meterEventId: null,
-    stripeIdentifier: null,
     costCenter: "default",
     tier: "standard",
     tierHint: null,
-    attempts: 0,
     ...overrides,
   };
 }

@@ -1,5 +1,5 @@
-import type { ObservationInput, TraceInput } from "@sparks/core";
-import type { StagedObservation } from "@sparks/db";
+import type { ObservationRecord } from "./ledger-item.types";
+import type { ObservationInput, TraceInput } from "./usage.types";
 
 /** The v1 trace pseudo-observation type (see @sparks/langfuse TRACE_RECORD_TYPE). */
 const TRACE_TYPE = "TRACE";
@@ -10,7 +10,7 @@ const TRACE_TYPE = "TRACE";
  * observation (Langfuse v4 propagates trace attributes to it), else the earliest observation.
  * Core then falls back to the other observations' metadata key by key, in time order.
  */
-export function buildTraceInput(traceId: string, rows: readonly StagedObservation[]): TraceInput {
+export function buildTraceInput(traceId: string, rows: readonly ObservationRecord[]): TraceInput {
   const ordered = [...rows].sort(
     (a, b) => a.startTime.getTime() - b.startTime.getTime() || a.observationId.localeCompare(b.observationId),
   );
@@ -37,8 +37,8 @@ export function buildTraceInput(traceId: string, rows: readonly StagedObservatio
 }
 
 /** Groups staged rows by trace id. */
-export function groupByTrace(rows: readonly StagedObservation[]): Map<string, StagedObservation[]> {
-  const out = new Map<string, StagedObservation[]>();
+export function groupByTrace(rows: readonly ObservationRecord[]): Map<string, ObservationRecord[]> {
+  const out = new Map<string, ObservationRecord[]>();
   for (const row of rows) {
     const list = out.get(row.traceId);
     if (list) list.push(row);

@@ -1,15 +1,12 @@
-import {
-  type BillingConfig,
-  type DerivedUsage,
-  formatSparks,
-  isOlderThanStripeLimit,
-  isUsageCategory,
-  monthOf,
-  parseDecimal,
-  sparksToNanoLimit,
-  toNanoSparks,
-} from "@sparks/core";
-import type { CustomerRow, LedgerItemWrite, TierSegment } from "@sparks/db";
+import type { BillingConfig } from "./billing-config.types";
+import { parseDecimal } from "./decimal.math";
+import type { CustomerTierRef, LedgerEntryWrite, TierSegment } from "./ledger-item.types";
+import { isOlderThanStripeLimit, monthOf } from "./month.period";
+import { toNanoSparks } from "./sparks.conversion";
+import { sparksToNanoLimit } from "./sparks.limits";
+import { formatSparks } from "./sparks.money";
+import type { DerivedUsage } from "./usage.types";
+import { isUsageCategory } from "./usage-category.constants";
 
 /** Category stored for a bad `usage_category` value, which has no category of its own. */
 export const INVALID_CATEGORY = "invalid";
@@ -19,14 +16,14 @@ export const TOO_OLD_REASON = "older than Stripe's 35-day limit for meter events
 export interface DesiredContext {
   config: BillingConfig;
   now: Date;
-  customers: ReadonlyMap<string, CustomerRow>;
+  customers: ReadonlyMap<string, CustomerTierRef>;
   tiers: ReadonlyMap<string, readonly TierSegment[]>;
   syncRunId: string | null;
 }
 
 /** The tier in force at `at`: tier_history when it covers the moment, else the current tier. */
 export function tierAt(
-  customer: CustomerRow,
+  customer: CustomerTierRef,
   segments: readonly TierSegment[] | undefined,
   at: Date,
 ): string {
@@ -72,13 +69,13 @@ interface RowBase {
 function ledgerRow(
   base: RowBase,
   usageCategory: string,
-  status: LedgerItemWrite["status"],
+  status: LedgerEntryWrite["status"],
   quantity: string | null,
   unit: string | null,
   rawValue: unknown,
   exactSparks: string,
   reason: string | null,
-): LedgerItemWrite {
+): LedgerEntryWrite {
   return {
     traceId: base.derived.traceId,
     usageCategory,
@@ -108,7 +105,7 @@ export function desiredItems(
   derived: DerivedUsage,
   occurredAt: Date,
   ctx: DesiredContext,
-): LedgerItemWrite[] {
+): LedgerEntryWrite[] {
   const ref = derived.customerRef;
   const customer = ref === null ? undefined : ctx.customers.get(ref);
   let traceReason: string | null = derived.traceProblem;
@@ -118,7 +115,7 @@ export function desiredItems(
   const customerId = customer?.id ?? null;
   const month = monthOf(occurredAt);
   const same: RowBase = { derived, customerId, month, occurredAt, tier, syncRunId: ctx.syncRunId };
-  const rows: LedgerItemWrite[] = [];
+  const rows: LedgerEntryWrite[] = [];
   for (const item of derived.items) {
     const status = traceReason !== null ? "quarantined" : tooOld ? "unbillable" : "pending";
     const reason = status === "quarantined" ? traceReason : status === "unbillable" ? TOO_OLD_REASON : null;
