@@ -1,6 +1,12 @@
 export { floorDiv, halfUpDiv, pow10 } from "./bigint.math";
 export { DEFAULT_BILLING_CONFIG } from "./billing-config.defaults";
-export type { BillingConfig, CategoryRate, DiscountStep, TierPolicy } from "./billing-config.types";
+export type {
+  BillingConfig,
+  CategoryRate,
+  CountersFailPolicy,
+  DiscountStep,
+  TierPolicy,
+} from "./billing-config.types";
 export {
   type BilledLine,
   CANCEL_WINDOW_MS,
@@ -56,11 +62,14 @@ export {
   STRIPE_MAX_EVENT_AGE_DAYS,
 } from "./month.period";
 export {
+  countersFailPolicy,
   crossedThresholds,
   evaluateQuota,
   type QuotaDecision,
   type QuotaDenialReason,
   type QuotaInput,
+  reachedThresholds,
+  spendCapSparks,
 } from "./quota.policy";
 export { err, ok, type Result } from "./result.util";
 export { toNanoSparks } from "./sparks.conversion";

@@ -10,6 +10,13 @@ export {
 export { InvalidPayloadError, JobError, PermanentJobError, RetryableJobError } from "./job-errors";
 export { QueueService, type QueueServiceOptions } from "./queue.service";
 export { createQueueWorker, type JobHandler, type QueueWorkerOptions } from "./queue-worker";
+export {
+  type QuotaSnapshot,
+  QuotaStore,
+  type QuotaStoreOptions,
+  type ReserveOutcome,
+  type SettleOutcome,
+} from "./quota-store";
 export { createRedisConnection, pingRedis, type RedisRole } from "./redis-connection";
 export { RedisRateLimiter, type RedisRateLimiterOptions } from "./redis-rate-limiter";
 export {
