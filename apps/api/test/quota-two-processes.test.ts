@@ -44,7 +44,13 @@ beforeAll(async () => {
   redis = await startPrivateRedis();
   db = await createTestDatabase();
   database = db.database;
-  const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, AUTH0_ACTION_SECRET: SECRET, PORT: "0", LOG_LEVEL: "info" };
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    AUTH0_ACTION_SECRET: SECRET,
+    PORT: "0",
+    LOG_LEVEL: "info",
+  };
   apis = await Promise.all([startApiProcess(env), startApiProcess(env)]);
 }, 60_000);
 
@@ -56,7 +62,10 @@ afterAll(async () => {
 
 describe("POST /quota/reserve across two API processes sharing Redis", () => {
   it("500 concurrent reservations of 1 Spark at 9,990 of 10,000, split over both: exactly 10 allowed", async () => {
-    const row = await new CustomerRepository(database.db).insert({ auth0UserId: "auth0|two-proc", tier: "free" });
+    const row = await new CustomerRepository(database.db).insert({
+      auth0UserId: "auth0|two-proc",
+      tier: "free",
+    });
     const client = new Redis(redis.url);
     try {
       const month = new Date().toISOString().slice(0, 7);
@@ -79,7 +88,12 @@ describe("POST /quota/reserve across two API processes sharing Redis", () => {
       const res = await fetch(`http://127.0.0.1:${apis[1]?.port}/quota?customer_id=${row.id}`, {
         headers: { authorization: `Bearer ${SECRET}` },
       });
-      expect(await res.json()).toMatchObject({ used: 10_000, held: 10, allowed: false, reason: "quota_exceeded" });
+      expect(await res.json()).toMatchObject({
+        used: 10_000,
+        held: 10,
+        allowed: false,
+        reason: "quota_exceeded",
+      });
     } finally {
       client.disconnect();
     }
