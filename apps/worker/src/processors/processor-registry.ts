@@ -4,6 +4,7 @@ import type { WorkerDeps } from "../worker-deps";
 import { alertsProcessor } from "./alerts.processor";
 import { monthCloseProcessor } from "./month-close.processor";
 import { pushMeterEventsProcessor } from "./push-meter-events.processor";
+import { quotaRefreshProcessor } from "./quota-refresh.processor";
 import { reconcileProcessor } from "./reconcile.processor";
 import { retentionProcessor } from "./retention.processor";
 import { stripeWebhooksProcessor } from "./stripe-webhooks.processor";
@@ -30,4 +31,5 @@ export const processors: ProcessorRegistry = {
   monthClose: monthCloseProcessor,
   reconcile: reconcileProcessor,
   retention: retentionProcessor,
+  quotaRefresh: quotaRefreshProcessor,
 };

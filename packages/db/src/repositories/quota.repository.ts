@@ -45,6 +45,12 @@ export class QuotaRepository {
     return rows[0] ? toCap(rows[0]) : null;
   }
 
+  /** Every cap (with its customer's tier), for the threshold alerts of the quota refresh. */
+  async allCaps(): Promise<QuotaCap[]> {
+    const rows = await this.db.select().from(quotaCaps);
+    return rows.map(toCap);
+  }
+
   /** Sets (or replaces) a customer's cap; one row per customer, so a repeat is idempotent. */
   async setCap(input: Omit<QuotaCap, "updatedAt">): Promise<QuotaCap> {
     const values = {
