@@ -1,3 +1,4 @@
+import { QuotaStore } from "@sparks/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BillingHarness, createBillingHarness, testClock } from "./billing.harness";
 
@@ -189,5 +190,37 @@ describe("spend caps (PUT /quota/cap)", () => {
     const unit = await put({ customer_id: std, unit: "eur", amount: "10" });
     expect(unit.status).toBe(400);
     expect(String(unit.body.message)).toMatch(/unit/);
+  });
+});
+
+describe("GET /usage/report shows provisional usage apart from billed", () => {
+  it("a provisional block: open-window Sparks and held Sparks, not in the billed totals", async () => {
+    const id = await customer("auth0|report-prov");
+    await new QuotaStore({ redis: h.redis, prefix: h.prefix }).replaceProvisional(
+      MONTH,
+      new Map([[id, 250]]),
+    );
+    expect((await post("/quota/reserve", { customer_id: id, sparks: 100 })).body.allowed).toBe(true);
+    const token = await h.token("auth0|report-prov");
+    const res = await h.app.inject({
+      method: "GET",
+      url: `/usage/report?month=${MONTH}`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json() as Record<string, unknown>;
+    expect(body.provisional).toMatchObject({ month_is_open: true, sparks: 250, held: 100, counters: "live" });
+    // Billed figures stay the ledger's: nothing provisional is in them.
+    expect(body.total_sparks ?? body.totals).not.toBe(250);
+    expect(await quota(id)).toMatchObject({ billed: 0, provisional: 250, held: 100, used: 350 });
+    const past = await h.app.inject({
+      method: "GET",
+      url: "/usage/report?month=2026-02",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect((past.json() as Record<string, unknown>).provisional).toMatchObject({
+      month_is_open: false,
+      sparks: 0,
+    });
   });
 });
