@@ -69,6 +69,7 @@ export {
   type QuotaDenialReason,
   type QuotaInput,
   reachedThresholds,
+  spendCapAmountProblem,
   spendCapSparks,
 } from "./quota.policy";
 export { err, ok, type Result } from "./result.util";

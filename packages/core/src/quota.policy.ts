@@ -143,3 +143,13 @@ export function crossedThresholds(
     return b * 100n < mark && mark <= a * 100n;
   });
 }
+
+/**
+ * Why a spend-cap amount is refused (null: fine): a plain positive decimal of at most 15 whole
+ * digits and 9 decimals, so it is exact in Postgres' numeric and in whole Sparks.
+ */
+export function spendCapAmountProblem(amount: string): string | null {
+  if (!/^\d{1,15}(\.\d{1,9})?$/.test(amount)) return "must be a plain positive decimal (e.g. 250 or 99.50)";
+  if (!/[1-9]/.test(amount)) return "must be greater than zero";
+  return null;
+}

@@ -1,4 +1,4 @@
-import { spendCapSparks } from "@sparks/core";
+import { spendCapAmountProblem, spendCapSparks } from "@sparks/core";
 import { QuotaRepository } from "@sparks/db";
 import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
@@ -73,8 +73,10 @@ const capBody = z.object({
   amount: z
     .union([z.string(), z.number()])
     .transform((v) => (typeof v === "number" ? String(v) : v.trim()))
-    .refine((v) => /^\d{1,15}(\.\d{1,9})?$/.test(v), "must be a plain positive decimal (e.g. 250 or 99.50)")
-    .refine((v) => /[1-9]/.test(v), "must be greater than zero"),
+    .superRefine((v, ctx) => {
+      const problem = spendCapAmountProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
   soft: z.boolean().default(false),
 });
 
