@@ -98,6 +98,14 @@ export const quotaRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
   const serviceSecret = deps.config.auth0.actionSecret;
   const isServiceSecret = serviceSecret ? bearerMatcher(serviceSecret) : () => false;
 
+  /**
+   * Authentication before the body is validated, so a caller without a credential learns
+   * nothing about the body's shape (401, not 400): the service secret or an Auth0 token.
+   */
+  const authenticate = async (request: FastifyRequest) => {
+    if (!isServiceSecret(request.headers.authorization)) await app.requireAuth(request);
+  };
+
   /** The customer a request acts for: the named one (service secret, admin) or the caller's own. */
   async function callerCustomer(request: FastifyRequest, named: string | undefined): Promise<QuotaCustomer> {
     let reference: string;
@@ -117,6 +125,7 @@ export const quotaRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
   app.get(
     "/quota",
     {
+      onRequest: authenticate,
       schema: {
         tags: ["customers"],
         summary:
@@ -142,6 +151,7 @@ export const quotaRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
   app.post(
     "/quota/reserve",
     {
+      onRequest: authenticate,
       schema: {
         tags: ["customers"],
         summary: "Hold Sparks before a run; atomic, so concurrent holds never exceed the limit",
@@ -182,6 +192,7 @@ export const quotaRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
   app.post(
     "/quota/settle",
     {
+      onRequest: authenticate,
       schema: {
         tags: ["customers"],
         summary: "Release a hold after the run (the real usage arrives through Langfuse)",
@@ -247,6 +258,7 @@ export const quotaRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
   app.put(
     "/quota/cap",
     {
+      config: { auth: "admin" },
       schema: {
         tags: ["admin"],
         summary: "Set a paid customer's monthly spend cap (USD or Sparks; soft caps only alert)",
@@ -287,6 +299,7 @@ export const quotaRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app
   app.delete(
     "/quota/cap",
     {
+      config: { auth: "admin" },
       schema: {
         tags: ["admin"],
         summary: "Remove a customer's spend cap",
