@@ -16,6 +16,8 @@ export interface ApiHarness {
   auth0: TestAuth0;
   db: TestDatabase;
   redis: Redis;
+  /** The Redis key prefix of this harness (BullMQ and the quota keys). */
+  prefix: string;
   close(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function createApiHarness(options: HarnessOptions = {}): Promise<Ap
     auth0,
     db,
     redis,
+    prefix: testRedis.prefix,
     async close() {
       await app.close();
       await queues.close();

@@ -38,6 +38,8 @@ export interface BillingHarness {
   db: TestDatabase;
   redis: Redis;
   counters: UsageCounters;
+  /** The Redis key prefix of this harness (BullMQ and the quota keys). */
+  prefix: string;
   clock: TestClock;
   /** null with `stripe: false`. */
   emulator: StripeEmulator | null;
@@ -96,6 +98,7 @@ export async function createBillingHarness(options: BillingHarnessOptions = {}):
     db,
     redis,
     counters: new UsageCounters({ redis: testRedis.connection, prefix: testRedis.prefix }),
+    prefix: testRedis.prefix,
     clock,
     emulator,
     stripe,

@@ -1,6 +1,6 @@
-import { createRedisConnection, UsageCounters } from "@sparks/queues";
+import { createRedisConnection, QuotaStore } from "@sparks/queues";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BatchedCounterReader } from "../src/use-cases/batched-counters.reader";
+import { BatchedQuotaReader } from "../src/use-cases/batched-quota.reader";
 import { type BillingHarness, createBillingHarness, testClock } from "./billing.harness";
 
 let h: BillingHarness;
@@ -60,7 +60,12 @@ describe("GET /quota for the free tier (10,000 Sparks a month)", () => {
       limit: 10_000,
       used,
       remaining,
+      billed: used,
+      provisional: 0,
+      held: 0,
       reason,
+      counters: "live",
+      cap: null,
       features: {
         unlimited_usage: false,
         csv_export: false,
@@ -188,26 +193,26 @@ describe("GET /quota under concurrent load", () => {
   });
 });
 
-describe("BatchedCounterReader", () => {
-  it("reads a batch in one command, as UsageCounters.get reads one key", async () => {
-    const reader = new BatchedCounterReader(h.redis, h.counters);
+describe("BatchedQuotaReader", () => {
+  it("reads a batch in one command, as QuotaStore.snapshot reads one customer", async () => {
+    const store = new QuotaStore({ redis: h.redis, prefix: h.prefix });
+    const reader = new BatchedQuotaReader(store);
     await h.counters.setMonthTotal("cus_sparks_batch_a", MONTH, 42, 7);
     const [a, missing, again] = await Promise.all([
       reader.get("cus_sparks_batch_a", MONTH),
       reader.get("cus_sparks_batch_missing", MONTH),
       reader.get("cus_sparks_batch_a", MONTH),
     ]);
-    expect(a).toEqual(await h.counters.get("cus_sparks_batch_a", MONTH));
-    expect(a).toEqual({ sparks: 42, version: 7 });
-    expect(missing).toBeNull();
+    expect(a).toEqual(await store.snapshot("cus_sparks_batch_a", MONTH));
+    expect(a).toMatchObject({ billed: 42, provisional: 0, held: 0 });
+    expect(missing).toMatchObject({ billed: 0, provisional: 0, held: 0 });
     expect(again).toEqual(a);
-    expect(await reader.get("cus_sparks_batch_a", MONTH)).toEqual(a);
   });
 
-  it("fails every read of a batch when Redis is unreachable (the route answers 503)", async () => {
+  it("fails every read of a batch when Redis is unreachable (the route falls back to the ledger)", async () => {
     const dead = createRedisConnection("redis://127.0.0.1:1", "producer");
     try {
-      const reader = new BatchedCounterReader(dead, new UsageCounters({ redis: dead }));
+      const reader = new BatchedQuotaReader(new QuotaStore({ redis: dead }));
       const results = await Promise.allSettled([reader.get("c1", MONTH), reader.get("c2", MONTH)]);
       expect(results.map((r) => r.status)).toEqual(["rejected", "rejected"]);
       await expect(reader.get("c3", MONTH)).rejects.toBeDefined();

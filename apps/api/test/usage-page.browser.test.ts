@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { UsageCategory } from "@sparks/core";
 import { CustomerRepository, type CustomerRow, executeRows } from "@sparks/db";
+import { QuotaStore } from "@sparks/queues";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ApiHarness, createApiHarness } from "./api-harness";
@@ -225,6 +226,28 @@ describe.skipIf(skip)("GET /usage in a real browser (Debian chromium)", () => {
 
     expect(foreign).toEqual([]);
     await page.close();
+  });
+
+  it("shows provisional usage of the open month apart from billed usage", async () => {
+    const token = await h.auth0.mintToken({ sub: "auth0|browser-a" });
+    const open = new Date().toISOString().slice(0, 7);
+    await new QuotaStore({ redis: h.redis, prefix: h.prefix }).replaceProvisional(
+      open,
+      new Map([[customer.id, 1234]]),
+    );
+    const { page, foreign } = await openPage(`/usage?month=${open}`, token);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 15_000 });
+    expect(await value(page, "#provisional-text")).toBe("1234");
+    expect(await text(page, "#provisional-text")).toBe(
+      "Provisional, not billed yet: 1,234 Sparks in the last minutes · 0 Sparks held by open reservations",
+    );
+    // A past month has no open window: nothing provisional is shown.
+    const past = await openPage(`/usage?month=${MONTH}`, token);
+    await past.page.waitForSelector("body[data-ready=true]", { timeout: 15_000 });
+    expect(await past.page.locator("#provisional-text").isHidden()).toBe(true);
+    expect([...foreign, ...past.foreign]).toEqual([]);
+    await page.close();
+    await past.page.close();
   });
 
   it("an admin chooses a customer and sees the same totals", async () => {

@@ -1,5 +1,7 @@
 import { executeRows } from "@sparks/db";
 import { generateFlowiseTraffic } from "@sparks/emulators";
+import { UsageCounters } from "@sparks/queues";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSyncHarness, type SyncHarness } from "./usage-sync.harness";
 
@@ -166,6 +168,15 @@ describe("GET /usage/errors and POST /usage/errors/retry", () => {
     expect(["pending", "sending", "sent"]).toContain(results[0]?.status);
     expect(results[1]).toEqual({ error_id: "ui_999999", status: null, reason: "no such item" });
     expect(results[2]).toEqual({ error_id: "bogus", status: null, reason: "not an error id" });
+    // The retry refreshed the quota counter of the month it billed (issue 19), not the next sync.
+    const late = await h.app.customers.findByReference("cust_late");
+    const [row] = await executeRows<{ month: string }>(
+      h.db.database.db,
+      sql`select month from usage_items where trace_id = ${ORPHAN_TRACE} limit 1`,
+    );
+    const counters = new UsageCounters({ redis: h.workerDeps.connection, prefix: h.queues.prefix });
+    const counter = await counters.get(late?.id ?? "", String(row?.month));
+    expect(counter?.sparks ?? 0).toBeGreaterThan(0);
 
     const after = await inject("GET", "/usage/errors", admin);
     expect((after.body.items as { trace_id: string }[]).map((i) => i.trace_id)).not.toContain(ORPHAN_TRACE);

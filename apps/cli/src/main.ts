@@ -6,6 +6,7 @@ import { registerEmulate } from "./commands/emulate.command";
 import { registerErrors } from "./commands/errors.command";
 import { registerMigrate } from "./commands/migrate.command";
 import { registerMonthClose } from "./commands/month-close.command";
+import { registerQuotaCap } from "./commands/quota-cap.command";
 import { registerRateSet } from "./commands/rate-set.command";
 import { registerReconcile } from "./commands/reconcile.command";
 import { registerReport } from "./commands/report.command";
@@ -35,6 +36,7 @@ registerErrors(program, env);
 registerReconcile(program, env);
 registerMonthClose(program, env);
 registerRateSet(program, env);
+registerQuotaCap(program, env);
 
 await runCommand(async () => {
   try {

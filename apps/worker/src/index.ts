@@ -33,6 +33,11 @@ export {
   reconcileSourcesFrom,
 } from "./use-cases/reconcile.use-case";
 export {
+  PROVISIONAL_OVERLAP_MS,
+  type RefreshProvisionalResult,
+  refreshProvisionalUsage,
+} from "./use-cases/refresh-provisional-usage.use-case";
+export {
   invoiceServiceOf,
   monthHoldReason,
   type ReleaseOutcome,

@@ -48,4 +48,12 @@ export async function upsertSchedulers(deps: WorkerDeps): Promise<void> {
       { pattern: "30 3 * * *", tz: "UTC" },
       { name: "retention", data: {} },
     );
+  // Provisional quota counters: every QUOTA_REFRESH_SECONDS, one Langfuse request per run.
+  await deps.queues
+    .queue("quotaRefresh")
+    .upsertJobScheduler(
+      "quota-refresh",
+      { every: deps.config.quota.refreshSeconds * 1000 },
+      { name: "quotaRefresh", data: {} },
+    );
 }

@@ -4,6 +4,10 @@ import type { JobInput, JobPayload } from "@sparks/queues";
 export const ALERT_KINDS = [
   "quota_80",
   "quota_100",
+  "spend_cap_50",
+  "spend_cap_80",
+  "spend_cap_100",
+  "quota_counters_lost",
   "usage_spike",
   "sync_failures",
   "webhook_failure",

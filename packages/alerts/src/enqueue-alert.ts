@@ -75,6 +75,11 @@ function hourOf(at: Date): string {
 export const alertKeys = {
   /** Once per threshold per customer per month. */
   quota: (pct: 80 | 100, customerId: string, month: string) => `quota:${pct}:${customerId}:${month}`,
+  /** Once per spend-cap threshold per customer per month. */
+  spendCap: (pct: 50 | 80 | 100, customerId: string, month: string) =>
+    `spend-cap:${pct}:${customerId}:${month}`,
+  /** Once per loss: named by the minute the quota counters were found missing. */
+  quotaCountersLost: (at: Date) => `quota-counters-lost:${at.toISOString().slice(0, 16)}`,
   /** At most once per customer per hour. */
   usageSpike: (customerId: string, at: Date) => `spike:${customerId}:${hourOf(at)}`,
   /** Once per failure streak: name it by its first failed run. */
@@ -115,5 +120,52 @@ export function quotaAlert(input: QuotaAlertInput): AlertInput {
       usedSparks: String(input.usedSparks),
       limitSparks: String(input.limitSparks),
     },
+  };
+}
+
+export interface SpendCapAlertInput {
+  customerId: string;
+  threshold: 50 | 80 | 100;
+  month: string;
+  usedSparks: number | string;
+  capSparks: number | string;
+  soft: boolean;
+}
+
+/** A paid customer's spend-cap alert (50/80/100%), keyed once per threshold per month. */
+export function spendCapAlert(input: SpendCapAlertInput): AlertInput {
+  const kind: AlertKind =
+    input.threshold === 100 ? "spend_cap_100" : input.threshold === 80 ? "spend_cap_80" : "spend_cap_50";
+  const what =
+    input.threshold === 100
+      ? input.soft
+        ? "reached its soft spend cap (usage continues)"
+        : "reached its spend cap (usage is refused)"
+      : `is at ${input.threshold}% of its spend cap`;
+  return {
+    kind,
+    dedupeKey: alertKeys.spendCap(input.threshold, input.customerId, input.month),
+    customerId: input.customerId,
+    title: `Customer ${input.customerId} ${what} (${input.month})`,
+    text: `${input.usedSparks} of ${input.capSparks} Sparks used in ${input.month} (billed + provisional).`,
+    data: {
+      month: input.month,
+      threshold: input.threshold,
+      usedSparks: String(input.usedSparks),
+      capSparks: String(input.capSparks),
+      soft: input.soft,
+    },
+  };
+}
+
+/** Redis lost the quota counters; they are being rebuilt from the ledger. */
+export function quotaCountersLostAlert(input: { at: Date; customers: number; month: string }): AlertInput {
+  return {
+    kind: "quota_counters_lost",
+    dedupeKey: alertKeys.quotaCountersLost(input.at),
+    customerId: null,
+    title: "Redis lost the quota counters; rebuilt from the Postgres ledger",
+    text: `The counters-ready marker was gone (Redis restarted empty, flushed or failed over). ${input.customers} customers' ${input.month} counters were rebuilt from the ledger; /quota answered per each tier's fail policy meanwhile, never used: 0.`,
+    data: { month: input.month, customers: input.customers, at: input.at.toISOString() },
   };
 }

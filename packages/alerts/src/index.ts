@@ -30,6 +30,9 @@ export {
   enqueueAlert,
   type QuotaAlertInput,
   quotaAlert,
+  quotaCountersLostAlert,
+  type SpendCapAlertInput,
+  spendCapAlert,
 } from "./enqueue-alert";
 export { createNotifier, Notifier, type NotifierOptions } from "./notifier";
 export { SlackChannel, type SlackChannelOptions } from "./slack.channel";

@@ -47,6 +47,10 @@ export interface AppConfig {
   billing: BillingConfig;
   retentionDays: number | null;
   syncSchedule: string;
+  quota: {
+    /** `QUOTA_REFRESH_SECONDS`: how often the open Langfuse window is read into provisional counters. */
+    refreshSeconds: number;
+  };
   alerts: {
     slackWebhookUrl: string | null;
     smtpUrl: string | null;

@@ -17,6 +17,8 @@ const tierSchema = z
   .object({
     monthly_quota: z.number().int().nonnegative().nullable(),
     priced: z.boolean(),
+    // What /quota answers while the usage counters cannot be trusted (SPEC §5).
+    counters_unavailable: z.enum(["fail_open", "fail_closed"]),
   })
   .strict()
   .partial();
@@ -69,6 +71,9 @@ export function mergeBillingConfig(
     tiers[tier] = {
       monthlyQuota: policy.monthly_quota !== undefined ? policy.monthly_quota : tiers[tier].monthlyQuota,
       priced: policy.priced ?? tiers[tier].priced,
+      ...(policy.counters_unavailable !== undefined || tiers[tier].countersUnavailable !== undefined
+        ? { countersUnavailable: policy.counters_unavailable ?? tiers[tier].countersUnavailable }
+        : {}),
     };
   }
   return {

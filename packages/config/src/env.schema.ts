@@ -108,6 +108,10 @@ export const envSchema = {
   ),
   USAGE_RETENTION_DAYS: wholeNumber("a whole number of days", 40),
   SYNC_SCHEDULE: cron,
+  QUOTA_REFRESH_SECONDS: wholeNumber("a whole number of seconds", 1).refine(
+    (n) => n === undefined || n <= 3600,
+    "must be at most 3600",
+  ),
   SLACK_WEBHOOK_URL: optionalUrl(["http:", "https:"]),
   SMTP_URL: optionalUrl(["smtp:", "smtps:"]),
   ALERT_EMAIL_TO: optionalString.pipe(

@@ -126,6 +126,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     billing,
     retentionDays: e.USAGE_RETENTION_DAYS ?? null,
     syncSchedule: e.SYNC_SCHEDULE ?? "*/5 * * * *",
+    quota: { refreshSeconds: e.QUOTA_REFRESH_SECONDS ?? 10 },
     alerts: {
       slackWebhookUrl: e.SLACK_WEBHOOK_URL ?? null,
       smtpUrl: e.SMTP_URL ?? null,

@@ -14,10 +14,15 @@ export interface DiscountStep {
   percent: string;
 }
 
+/** What `/quota` answers for a tier while its usage counters cannot be trusted (SPEC §5). */
+export type CountersFailPolicy = "fail_open" | "fail_closed";
+
 /** `monthlyQuota: null` means unlimited. `priced: false` means usage is metered but billed at $0. */
 export interface TierPolicy {
   monthlyQuota: number | null;
   priced: boolean;
+  /** Absent: free fails closed, paid tiers fail open (see `countersFailPolicy`). */
+  countersUnavailable?: CountersFailPolicy;
 }
 
 export interface BillingConfig {

@@ -1,7 +1,13 @@
 export { BaseError, type BaseErrorOptions, isPermanentError } from "./base.error";
 export { floorDiv, halfUpDiv, pow10 } from "./bigint.math";
 export { DEFAULT_BILLING_CONFIG } from "./billing-config.defaults";
-export type { BillingConfig, CategoryRate, DiscountStep, TierPolicy } from "./billing-config.types";
+export type {
+  BillingConfig,
+  CategoryRate,
+  CountersFailPolicy,
+  DiscountStep,
+  TierPolicy,
+} from "./billing-config.types";
 export {
   type BilledLine,
   CANCEL_WINDOW_MS,
@@ -72,11 +78,15 @@ export {
   STRIPE_MAX_EVENT_AGE_DAYS,
 } from "./month.period";
 export {
+  countersFailPolicy,
   crossedThresholds,
   evaluateQuota,
   type QuotaDecision,
   type QuotaDenialReason,
   type QuotaInput,
+  reachedThresholds,
+  spendCapAmountProblem,
+  spendCapSparks,
 } from "./quota.policy";
 export {
   driftAlertLines,

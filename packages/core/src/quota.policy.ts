@@ -1,8 +1,18 @@
-import type { BillingConfig } from "./billing-config.types";
+import type { BillingConfig, CountersFailPolicy } from "./billing-config.types";
 import { CoreError } from "./core.error";
+import { decimalOf, divideToInteger } from "./decimal.math";
 import type { TierName } from "./tier.constants";
 
-export type QuotaDenialReason = "quota_exceeded" | "payment_failed";
+/**
+ * Why `/quota` or `/quota/reserve` refuses: the free tier's hard cap, a paid customer's (hard)
+ * spend cap, a failed payment, or — for a tier that fails closed — counters that cannot be
+ * trusted right now (Redis unreachable or being rebuilt from the ledger after losing its data).
+ */
+export type QuotaDenialReason =
+  | "quota_exceeded"
+  | "spend_cap_exceeded"
+  | "payment_failed"
+  | "counters_unavailable";
 
 export interface QuotaInput {
   tier: TierName;
@@ -15,6 +25,11 @@ export interface QuotaInput {
   customQuota?: number | null;
   /** Set while a failed payment pauses usage (SPEC §5). */
   paused?: "payment_failed" | null;
+  /**
+   * A paid customer's spend cap in whole Sparks (see `spendCapSparks`). A hard cap refuses at
+   * 100% with `spend_cap_exceeded`; a soft one only reports the limit.
+   */
+  spendCap?: { sparks: number; soft: boolean } | null;
   config: BillingConfig;
 }
 
@@ -48,7 +63,11 @@ export function evaluateQuota(input: QuotaInput): QuotaDecision {
   if (!policy) throw new CoreError("invalid_argument", `unknown tier ${String(input.tier)}`);
   const used = toWholeSparks(input.usedSparks, "usedSparks");
   const rawLimit = input.customQuota === undefined ? policy.monthlyQuota : input.customQuota;
-  const limit = rawLimit === null ? null : toWholeSparks(rawLimit, "quota");
+  const quotaLimit = rawLimit === null ? null : toWholeSparks(rawLimit, "quota");
+  const cap = input.spendCap ? toWholeSparks(input.spendCap.sparks, "spendCap") : null;
+  // The tighter of the tier's quota and the spend cap is the limit the customer sees.
+  const capBinds = cap !== null && (quotaLimit === null || cap < quotaLimit);
+  const limit = capBinds ? cap : quotaLimit;
   const remaining = limit === null ? null : limit > used ? limit - used : 0n;
   const decision: QuotaDecision = {
     allowed: true,
@@ -58,8 +77,45 @@ export function evaluateQuota(input: QuotaInput): QuotaDecision {
     remaining: remaining === null ? null : Number(remaining),
   };
   if (input.paused === "payment_failed") return { ...decision, allowed: false, reason: "payment_failed" };
-  if (limit !== null && used >= limit) return { ...decision, allowed: false, reason: "quota_exceeded" };
+  if (limit !== null && used >= limit) {
+    if (!capBinds) return { ...decision, allowed: false, reason: "quota_exceeded" };
+    if (!input.spendCap?.soft) return { ...decision, allowed: false, reason: "spend_cap_exceeded" };
+  }
   return decision;
+}
+
+/** Defaults of SPEC §5: the free tier fails closed, paid tiers fail open. */
+export function countersFailPolicy(config: BillingConfig, tier: TierName): CountersFailPolicy {
+  return config.tiers[tier]?.countersUnavailable ?? (tier === "free" ? "fail_closed" : "fail_open");
+}
+
+/**
+ * A spend cap in whole Sparks: Sparks as given (rounded down), USD divided by the Spark rate
+ * (rounded down, so the cap never lets through more than the amount). Exact decimals only.
+ */
+export function spendCapSparks(
+  cap: { unit: "usd" | "sparks"; amount: string },
+  sparkRateUsd: string,
+): number {
+  const amount = decimalOf(cap.amount);
+  const sparks =
+    cap.unit === "sparks"
+      ? divideToInteger(amount, decimalOf("1"), "floor")
+      : divideToInteger(amount, decimalOf(sparkRateUsd), "floor");
+  if (sparks < 0n || sparks > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new CoreError("invalid_argument", `spend cap out of range: ${cap.amount} ${cap.unit}`);
+  }
+  return Number(sparks);
+}
+
+/** The percent thresholds (of `limit`) that `used` has reached: those with used × 100 ≥ t × limit. */
+export function reachedThresholds(
+  used: number,
+  limit: number | null,
+  thresholds: readonly number[],
+): number[] {
+  if (limit === null || limit <= 0) return [];
+  return thresholds.filter((t) => BigInt(used) * 100n >= BigInt(t) * BigInt(limit));
 }
 
 /**
@@ -86,4 +142,14 @@ export function crossedThresholds(
     const mark = BigInt(t) * l;
     return b * 100n < mark && mark <= a * 100n;
   });
+}
+
+/**
+ * Why a spend-cap amount is refused (null: fine): a plain positive decimal of at most 15 whole
+ * digits and 9 decimals, so it is exact in Postgres' numeric and in whole Sparks.
+ */
+export function spendCapAmountProblem(amount: string): string | null {
+  if (!/^\d{1,15}(\.\d{1,9})?$/.test(amount)) return "must be a plain positive decimal (e.g. 250 or 99.50)";
+  if (!/[1-9]/.test(amount)) return "must be greater than zero";
+  return null;
 }

@@ -1,6 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CoreError, crossedThresholds, DEFAULT_BILLING_CONFIG, evaluateQuota } from "../src/index";
+import {
+  CoreError,
+  countersFailPolicy,
+  crossedThresholds,
+  DEFAULT_BILLING_CONFIG,
+  evaluateQuota,
+  reachedThresholds,
+  spendCapAmountProblem,
+  spendCapSparks,
+} from "../src/index";
 
 const config = DEFAULT_BILLING_CONFIG;
 
@@ -103,5 +112,57 @@ describe("crossedThresholds", () => {
         },
       ),
     );
+  });
+});
+
+describe("spend caps and the counters fail policy", () => {
+  it("converts a USD cap at the Spark rate, rounding down, and a Sparks cap as given", () => {
+    expect(spendCapSparks({ unit: "usd", amount: "25.50" }, "0.001")).toBe(25_500);
+    expect(spendCapSparks({ unit: "usd", amount: "1" }, "0.0003")).toBe(3_333);
+    expect(spendCapSparks({ unit: "sparks", amount: "99.9" }, "0.001")).toBe(99);
+  });
+
+  it("a hard cap refuses at 100% with spend_cap_exceeded; a soft one only reports the limit", () => {
+    const base = { tier: "standard" as const, config: DEFAULT_BILLING_CONFIG };
+    expect(
+      evaluateQuota({ ...base, usedSparks: 999, spendCap: { sparks: 1_000, soft: false } }),
+    ).toMatchObject({
+      allowed: true,
+      limit: 1_000,
+      remaining: 1,
+    });
+    expect(
+      evaluateQuota({ ...base, usedSparks: 1_000, spendCap: { sparks: 1_000, soft: false } }),
+    ).toMatchObject({
+      allowed: false,
+      reason: "spend_cap_exceeded",
+    });
+    expect(
+      evaluateQuota({ ...base, usedSparks: 5_000, spendCap: { sparks: 1_000, soft: true } }),
+    ).toMatchObject({
+      allowed: true,
+      limit: 1_000,
+      remaining: 0,
+    });
+  });
+
+  it("free fails closed and paid fails open unless configured", () => {
+    expect(countersFailPolicy(DEFAULT_BILLING_CONFIG, "free")).toBe("fail_closed");
+    expect(countersFailPolicy(DEFAULT_BILLING_CONFIG, "standard")).toBe("fail_open");
+    const config = {
+      ...DEFAULT_BILLING_CONFIG,
+      tiers: {
+        ...DEFAULT_BILLING_CONFIG.tiers,
+        standard: { monthlyQuota: null, priced: true, countersUnavailable: "fail_closed" as const },
+      },
+    };
+    expect(countersFailPolicy(config, "standard")).toBe("fail_closed");
+  });
+
+  it("refuses malformed cap amounts and names why", () => {
+    expect(spendCapAmountProblem("250")).toBeNull();
+    expect(spendCapAmountProblem("0")).toMatch(/greater than zero/);
+    expect(spendCapAmountProblem("1e3")).toMatch(/plain positive decimal/);
+    expect(reachedThresholds(800, 1_000, [50, 80, 100])).toEqual([50, 80]);
   });
 });

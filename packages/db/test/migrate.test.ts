@@ -23,6 +23,7 @@ const TABLES = [
   "meter_events",
   "month_closes",
   "observation_usage",
+  "quota_caps",
   "stripe_audit_log",
   "sync_run_traces",
   "sync_runs",

@@ -24,6 +24,7 @@ export { type FailedJobView, listFailedJobs } from "./failed-jobs";
 export type { LedgerDeps } from "./ledger-deps";
 export { type LedgerErrors, ledgerErrorsJson, listLedgerErrors } from "./ledger-errors";
 export { enqueuePush, pushDedupeId } from "./push-jobs";
+export { QuotaCountersGuard, type QuotaCountersGuardDeps, type RebuildResult } from "./quota-counters.guard";
 export { type RequestedSync, requestSync, type SyncRequestInput } from "./request-sync.use-case";
 export {
   getSyncRun,

@@ -17,6 +17,13 @@ export {
 } from "./job-result";
 export { QueueService, type QueueServiceOptions } from "./queue.service";
 export { createQueueWorker, type JobHandler, type QueueWorkerOptions } from "./queue-worker";
+export {
+  type QuotaSnapshot,
+  QuotaStore,
+  type QuotaStoreOptions,
+  type ReserveOutcome,
+  type SettleOutcome,
+} from "./quota-store";
 export { createRedisConnection, pingRedis, type RedisRole } from "./redis-connection";
 export { RedisRateLimiter, type RedisRateLimiterOptions } from "./redis-rate-limiter";
 export {

@@ -92,6 +92,17 @@ export const jobCatalog = {
     schema: z.object({}).default({}),
     defaults: defaults(3, 60_000),
   },
+  // Every QUOTA_REFRESH_SECONDS: the open Langfuse window into provisional quota counters. The
+  // next run comes seconds later, so a failed run is not retried and few runs are kept.
+  quotaRefresh: {
+    queue: "quota-refresh",
+    schema: z.object({}).default({}),
+    defaults: {
+      attempts: 1,
+      removeOnComplete: { age: 3600, count: 100 },
+      removeOnFail: { age: 24 * 3600, count: 1_000 },
+    },
+  },
 } as const;
 
 export type JobCatalog = typeof jobCatalog;

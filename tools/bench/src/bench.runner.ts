@@ -6,6 +6,7 @@ import { runEndToEnd } from "./figures/e2e.scenario";
 import { runIngestAndPush } from "./figures/ingest-push.scenario";
 import { runLangfuseV1 } from "./figures/langfuse-v1.scenario";
 import { runQuota } from "./figures/quota.scenario";
+import { runQuotaFreshness } from "./figures/quota-fresh.scenario";
 import { runRss } from "./figures/rss.scenario";
 import { describeMachine, formatTable, writeResults } from "./report";
 
@@ -45,6 +46,7 @@ export async function runBench(
     { name: "Stripe budget", figures: ["budget"], run: () => runBudgets(sizes) },
     { name: "backfill RSS", figures: ["rss"], run: () => runRss(sizes) },
     { name: "GET /quota", figures: ["quota"], run: () => runQuota(sizes) },
+    { name: "quota freshness", figures: ["quota-fresh"], run: () => runQuotaFreshness(sizes) },
     { name: "end-to-end vs naive", figures: ["e2e"], run: () => runEndToEnd(sizes) },
   ];
   const startedAt = new Date();

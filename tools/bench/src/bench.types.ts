@@ -1,4 +1,12 @@
-export type FigureId = "ingest" | "push" | "budget" | "langfuse-requests" | "rss" | "quota" | "e2e";
+export type FigureId =
+  | "ingest"
+  | "push"
+  | "budget"
+  | "langfuse-requests"
+  | "rss"
+  | "quota"
+  | "quota-fresh"
+  | "e2e";
 
 export const FIGURE_IDS: readonly FigureId[] = [
   "ingest",
@@ -7,6 +15,7 @@ export const FIGURE_IDS: readonly FigureId[] = [
   "langfuse-requests",
   "rss",
   "quota",
+  "quota-fresh",
   "e2e",
 ];
 
@@ -41,6 +50,8 @@ export interface BenchSizes {
   rssObservations: { small: number; large: number };
   quotaRate: number;
   quotaSeconds: number;
+  /** Provisional quota refresh: active customers, QUOTA_REFRESH_SECONDS, measured seconds. */
+  quotaFresh: { customers: number; refreshSeconds: number; seconds: number };
   e2eObservations: number;
   /** Push jobs worked at once per worker process (PipelineOptions.pushConcurrency). */
   pushConcurrency: number;
@@ -65,6 +76,7 @@ export function benchSizes(scale: number, smoke: boolean): BenchSizes {
       rssObservations: { small: 1_000, large: 3_000 },
       quotaRate: 200,
       quotaSeconds: 1,
+      quotaFresh: { customers: 50, refreshSeconds: 1, seconds: 8 },
       e2eObservations: 300,
       pushConcurrency: 32,
       pushProcesses: 1,
@@ -85,6 +97,7 @@ export function benchSizes(scale: number, smoke: boolean): BenchSizes {
     rssObservations: { small: n(100_000), large: n(1_000_000) },
     quotaRate: 2_000,
     quotaSeconds: 10,
+    quotaFresh: { customers: 1_000, refreshSeconds: 10, seconds: 60 },
     e2eObservations: n(9_000),
     pushConcurrency: 64,
     pushProcesses: 1,

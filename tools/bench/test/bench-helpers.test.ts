@@ -7,7 +7,16 @@ import { formatTable } from "../src/report";
 describe("parseBenchArgs", () => {
   it("defaults to every figure at full size", () => {
     const args = parseBenchArgs([]);
-    expect(args.only).toEqual(["ingest", "push", "budget", "langfuse-requests", "rss", "quota", "e2e"]);
+    expect(args.only).toEqual([
+      "ingest",
+      "push",
+      "budget",
+      "langfuse-requests",
+      "rss",
+      "quota",
+      "quota-fresh",
+      "e2e",
+    ]);
     expect(args).toMatchObject({ size: 1, smoke: false });
   });
 

@@ -3,14 +3,16 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";
+import { quotaServices } from "../use-cases/quota-services";
 
 const READY_TIMEOUT_MS = 1_500;
 
 const check = z.object({ ok: z.boolean(), ms: z.number(), error: z.string().optional() });
 const readiness = z.object({
-  status: z.enum(["ready", "not_ready"]),
-  checks: z.object({ redis: check, database: check }),
+  status: z.enum(["ready", "degraded", "not_ready"]),
+  checks: z.object({ redis: check, database: check, quota_counters: check.optional() }),
   failed: z.array(z.string()).optional(),
+  degraded: z.array(z.string()).optional(),
 });
 
 async function timed(run: () => Promise<void>): Promise<z.infer<typeof check>> {
@@ -97,6 +99,24 @@ export const healthRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (ap
         .filter(([, c]) => !c.ok)
         .map(([name]) => name);
       if (failed.length > 0) return reply.status(503).send({ status: "not_ready" as const, checks, failed });
+      // Redis answers but lost the quota counters (restarted empty): still serving — /quota
+      // answers from the ledger per each tier's fail policy — while they are rebuilt.
+      const { store, guard } = quotaServices(deps);
+      const started = performance.now();
+      const trusted = await store.isTrusted().catch(() => false);
+      if (!trusted || guard.rebuilding) {
+        guard.kick();
+        const quotaCounters = {
+          ok: false,
+          ms: Math.round(performance.now() - started),
+          error: "quota counters are being rebuilt from the ledger (Redis lost its data)",
+        };
+        return reply.status(200).send({
+          status: "degraded" as const,
+          checks: { ...checks, quota_counters: quotaCounters },
+          degraded: ["quota_counters"],
+        });
+      }
       return reply.status(200).send({ status: "ready" as const, checks });
     },
   );

@@ -1,10 +1,11 @@
 import { Readable } from "node:stream";
-import { parseMonth } from "@sparks/core";
+import { monthOf, parseMonth } from "@sparks/core";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";
 import { resolveCustomerScope } from "../auth/customer-scope";
 import { BadRequestError } from "../errors/http-errors";
+import { quotaServices } from "../use-cases/quota-services";
 import { csvLines } from "../use-cases/usage-report.csv";
 import { UsageReportUseCase } from "../use-cases/usage-report.use-case";
 
@@ -60,7 +61,34 @@ export const usageReportRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = asyn
           items: page.items,
         };
       }
-      return reports.build(scope.customerId, month.val);
+      const report = await reports.build(scope.customerId, month.val);
+      return { ...report, provisional: await provisionalBlock(scope.customerId, month.val) };
     },
   );
+
+  /**
+   * Usage not billed yet, apart from the billed figures above: what the quota refresh read from
+   * Langfuse's open window (never billed; replaced by billed usage as windows close) and the
+   * Sparks held by open reservations. Only the current month has any.
+   */
+  async function provisionalBlock(customerId: string, month: string) {
+    const { store } = quotaServices(deps);
+    const current = monthOf(deps.now());
+    const note =
+      "read from Langfuse's open window every QUOTA_REFRESH_SECONDS; not billed, replaced as windows close";
+    if (month !== current)
+      return { month_is_open: false, sparks: 0, held: 0, counters: "live" as const, note };
+    try {
+      const snap = await store.snapshot(customerId, month);
+      return {
+        month_is_open: true,
+        sparks: snap.provisional,
+        held: snap.held,
+        counters: snap.trusted ? ("live" as const) : ("rebuilding" as const),
+        note,
+      };
+    } catch {
+      return { month_is_open: true, sparks: 0, held: 0, counters: "unavailable" as const, note };
+    }
+  }
 };

@@ -202,6 +202,26 @@ function renderQuota(q) {
   );
 }
 
+/**
+ * Usage read from Langfuse's open window (and Sparks held by reservations): counted by /quota,
+ * shown apart because it is not billed yet — the billed figures above are the invoice's.
+ */
+function renderProvisional(p) {
+  const el = byId("provisional-text");
+  if (!p || !p.month_is_open) {
+    el.hidden = true;
+    el.textContent = "";
+    return;
+  }
+  el.hidden = false;
+  const counters = p.counters === "live" ? "" : ` (counters ${p.counters})`;
+  setText(
+    "provisional-text",
+    `Provisional, not billed yet: ${groupDigits(String(p.sparks))} Sparks in the last minutes · ${groupDigits(String(p.held))} Sparks held by open reservations${counters}`,
+    String(p.sparks),
+  );
+}
+
 function niceCeiling(value) {
   if (value <= 0) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
@@ -465,6 +485,7 @@ async function load() {
     if (ticket !== state.loading) return;
     renderSummary(report);
     renderQuota(report.quota);
+    renderProvisional(report.provisional);
     renderChart(report);
     renderCategories(report);
     renderSegments(report);

@@ -2,6 +2,7 @@ import { alertsProcessor } from "./alerts.processor";
 import { monthCloseProcessor } from "./month-close.processor";
 import type { ProcessorRegistry } from "./processor-definition";
 import { pushMeterEventsProcessor } from "./push-meter-events.processor";
+import { quotaRefreshProcessor } from "./quota-refresh.processor";
 import { reconcileProcessor } from "./reconcile.processor";
 import { retentionProcessor } from "./retention.processor";
 import { retryErrorsProcessor } from "./retry-errors.processor";
@@ -20,4 +21,5 @@ export const processors: ProcessorRegistry = {
   reconcile: reconcileProcessor,
   retention: retentionProcessor,
   retryErrors: retryErrorsProcessor,
+  quotaRefresh: quotaRefreshProcessor,
 };

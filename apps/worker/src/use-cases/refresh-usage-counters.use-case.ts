@@ -24,11 +24,11 @@ const COUNTED = sql.raw(billedStatusesSqlList());
  */
 export async function refreshUsageCounters(
   deps: WorkerDeps,
-  input: { syncRunId?: string; customerId?: string | null } = {},
+  input: { syncRunId?: string; customerId?: string | null; months?: readonly string[] } = {},
 ): Promise<{ counters: number; alerts: number }> {
   const now = deps.now?.() ?? new Date();
   const readAt = Date.now();
-  const months = new Set<string>([monthOf(now)]);
+  const months = new Set<string>([monthOf(now), ...(input.months ?? [])]);
   if (input.syncRunId) {
     const touched = await executeRows<{ month: string }>(
       deps.database.db,

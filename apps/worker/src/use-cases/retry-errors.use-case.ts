@@ -5,6 +5,7 @@ import type { WorkerDeps } from "../worker-deps";
 import { createWorkerDeps } from "../worker-deps.factory";
 import { ingestTraces, ResolutionCache } from "./ingest-traces.use-case";
 import { enqueuePush } from "./pipeline-context";
+import { refreshUsageCounters } from "./refresh-usage-counters.use-case";
 
 /**
  * Operator retry. A quarantined item is re-evaluated: its trace is re-derived from staging and
@@ -39,6 +40,13 @@ export async function retryErrors(deps: WorkerDeps, errorIds: readonly string[])
     }
   }
   await enqueuePush(deps, groups);
+  // Newly billable usage counts toward /quota now, not after the next sync (issue 19).
+  for (const customerId of new Set(groups.map((g) => g.customerId))) {
+    const months = [...new Set(groups.filter((g) => g.customerId === customerId).map((g) => g.month))];
+    await refreshUsageCounters(deps, { customerId, months }).catch((e: Error) =>
+      deps.logger.warn({ customerId, err: e.message }, "usage counters not refreshed after a retry"),
+    );
+  }
   const statuses = await repo.statusesOf(ids);
   const reasons = new Map(
     (await db.transaction((tx) => new UsageItemRepository(tx).findByIds(ids))).map((i) => [i.id, i.reason]),

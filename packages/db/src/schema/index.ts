@@ -3,6 +3,7 @@ export * from "./customers.schema";
 export * from "./meter-events.schema";
 export * from "./month-closes.schema";
 export * from "./observation-usage.schema";
+export * from "./quota-caps.schema";
 export * from "./stripe-audit-log.schema";
 export * from "./sync.schema";
 export * from "./usage-corrections.schema";

@@ -34,6 +34,8 @@ export async function openLoopLoad(opts: {
   rate: number;
   seconds: number;
   maxSockets?: number;
+  /** POST this JSON (one per path, in turn) instead of a GET. */
+  bodies?: readonly string[];
 }): Promise<OpenLoopResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 });
   const base = new URL(opts.url);
@@ -46,25 +48,31 @@ export async function openLoopLoad(opts: {
   const total = Math.round(opts.rate * opts.seconds);
   const started = performance.now();
   const inFlight = new Set<Promise<void>>();
-  const fire = (scheduledAt: number, path: string) => {
+  const fire = (scheduledAt: number, path: string, body: string | undefined) => {
     const p = new Promise<void>((resolve) => {
-      const req = request(
-        { host: base.hostname, port: base.port, path, method: "GET", headers: opts.headers, agent },
-        (res) => {
-          res.resume();
-          res.on("end", () => {
-            latencies.push(performance.now() - scheduledAt);
-            if (res.statusCode !== undefined && res.statusCode < 300) ok++;
-            else non2xx++;
-            resolve();
-          });
-        },
-      );
+      const headers =
+        body === undefined
+          ? opts.headers
+          : {
+              ...opts.headers,
+              "content-type": "application/json",
+              "content-length": String(Buffer.byteLength(body)),
+            };
+      const method = body === undefined ? "GET" : "POST";
+      const req = request({ host: base.hostname, port: base.port, path, method, headers, agent }, (res) => {
+        res.resume();
+        res.on("end", () => {
+          latencies.push(performance.now() - scheduledAt);
+          if (res.statusCode !== undefined && res.statusCode < 300) ok++;
+          else non2xx++;
+          resolve();
+        });
+      });
       req.on("error", () => {
         errors++;
         resolve();
       });
-      req.end();
+      req.end(body);
     });
     inFlight.add(p);
     void p.then(() => inFlight.delete(p));
@@ -75,7 +83,8 @@ export async function openLoopLoad(opts: {
     while (sent < due) {
       const scheduledAt = started + (sent * 1000) / opts.rate;
       lags.push(performance.now() - scheduledAt);
-      fire(scheduledAt, opts.paths[sent % opts.paths.length] ?? "/");
+      const body = opts.bodies === undefined ? undefined : opts.bodies[sent % opts.bodies.length];
+      fire(scheduledAt, opts.paths[sent % opts.paths.length] ?? "/", body);
       sent++;
     }
     await new Promise((r) => setTimeout(r, 2));
