@@ -78,6 +78,7 @@ export {
   wholeSparks,
 } from "./sparks.money";
 export { isTierName, TIER_NAMES, type TierName } from "./tier.constants";
+export { describeUnstorableText, findUnstorableText, type UnstorableText } from "./unstorable-text.guard";
 export { deriveUsage, describeValue } from "./usage.derivation";
 export type { DerivedItem, DerivedUsage, ObservationInput, QuarantinedItem, TraceInput } from "./usage.types";
 export { isUsageCategory, USAGE_CATEGORIES, type UsageCategory } from "./usage-category.constants";
