@@ -11,6 +11,7 @@ export { InvalidPayloadError, JobError, PermanentJobError, RetryableJobError } f
 export { QueueService, type QueueServiceOptions } from "./queue.service";
 export { createQueueWorker, type JobHandler, type QueueWorkerOptions } from "./queue-worker";
 export { createRedisConnection, pingRedis, type RedisRole } from "./redis-connection";
+export { checkRedisEpoch, type EpochCheck, redisEpochKey } from "./redis-epoch";
 export { RedisRateLimiter, type RedisRateLimiterOptions } from "./redis-rate-limiter";
 export {
   type MonthTotal,
