@@ -1,3 +1,4 @@
+import { failDeadSyncRuns } from "@sparks/ledger";
 import { checkRedisEpoch, jobId } from "@sparks/queues";
 import { SCHEDULER_IDS, upsertSchedulers } from "./schedulers";
 import type { WorkerDeps } from "./worker-deps";
@@ -73,9 +74,20 @@ export function startSchedulerKeeper(
     return { wiped: false, recreated };
   };
 
+  // Sync runs left queued/running without a job (requested while Redis was down, or lost in a
+  // wipe) are failed periodically too, not only when the next sync request looks.
+  const sweepDeadRuns = async () => {
+    const failed = await failDeadSyncRuns(deps);
+    if (failed.length > 0) deps.logger.warn({ syncRunIds: failed }, "failed sync runs whose jobs are gone");
+  };
+
   const check = async () => {
     if (stopped) return { wiped: false, recreated: 0 };
     running ??= runCheck()
+      .then(async (result) => {
+        await sweepDeadRuns();
+        return result;
+      })
       .catch((err: unknown) => {
         // Redis away: the next reconnect or tick tries again.
         deps.logger.warn({ err }, "scheduler check failed; will retry");

@@ -24,7 +24,14 @@ export { type FailedJobView, listFailedJobs } from "./failed-jobs";
 export type { LedgerDeps } from "./ledger-deps";
 export { type LedgerErrors, ledgerErrorsJson, listLedgerErrors } from "./ledger-errors";
 export { enqueuePush, pushDedupeId } from "./push-jobs";
-export { type RequestedSync, requestSync, type SyncRequestInput } from "./request-sync.use-case";
+export {
+  DEAD_RUN_MIN_AGE_MS,
+  failDeadSyncRuns,
+  type RequestedSync,
+  requestSync,
+  SyncQueueUnavailableError,
+  type SyncRequestInput,
+} from "./request-sync.use-case";
 export {
   getSyncRun,
   isFinished,
