@@ -11,6 +11,7 @@ import type { ApiDeps, RouteDeps } from "./api-deps";
 import { auth0 } from "./auth/auth0.plugin";
 import { createTokenVerifier } from "./auth/token-verifier";
 import { registerErrorHandlers } from "./errors/error-handler";
+import { limitServerOptions, registerLimits } from "./limits/limits.plugin";
 import { registerRoutes } from "./routes";
 import { createBillingStripe } from "./use-cases/billing-stripe";
 
@@ -45,11 +46,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT_BYTES,
     requestIdHeader: "x-request-id",
     genReqId: () => randomUUID(),
+    ...limitServerOptions(deps.config.limits),
   });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandlers(app);
+  await registerLimits(app, { limits: deps.config.limits, redis: deps.redis, prefix: deps.queues.prefix });
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });

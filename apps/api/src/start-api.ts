@@ -73,7 +73,7 @@ export async function startApi(config: AppConfig, options: StartApiOptions = {})
   try {
     if (options.migrate) await migrateDatabase(database);
     app = await buildApp({ config, database, redis, queues, logger });
-    const url = await app.listen({ host: options.host ?? "0.0.0.0", port: options.port ?? config.port });
+    const url = await app.listen({ host: options.host ?? config.host, port: options.port ?? config.port });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : (options.port ?? config.port);
     return { app, url, port, close };

@@ -10,6 +10,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { type ApiDeps, buildApp } from "../src";
+import { TEST_LIMITS_ENV } from "./test-limits.env";
 
 export interface ApiHarness {
   app: FastifyInstance;
@@ -44,6 +45,7 @@ export async function createApiHarness(options: HarnessOptions = {}): Promise<Ap
     ...(options.withoutAuth0 ? {} : auth0.env),
     DATABASE_URL: db.url,
     REDIS_URL: testRedis.url,
+    ...TEST_LIMITS_ENV,
     ...options.env,
   });
   const app = await buildApp({

@@ -13,6 +13,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { buildApp } from "../src";
+import { TEST_LIMITS_ENV } from "./test-limits.env";
 
 /** Shared by the API and the Stripe emulator, so "the 15th" is the 15th for both. */
 export interface TestClock {
@@ -86,6 +87,7 @@ export async function createBillingHarness(options: BillingHarnessOptions = {}):
     ...(options.auth0Env ?? auth0.env),
     DATABASE_URL: db.url,
     REDIS_URL: testRedis.url,
+    ...TEST_LIMITS_ENV,
     AUTH0_ACTION_SECRET: ACTION_SECRET,
     ...(emulator === null ? {} : { STRIPE_SECRET_KEY: emulator.secretKey, STRIPE_API_BASE: emulator.url }),
     ...options.env,

@@ -5,6 +5,7 @@ import { Worker } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src";
+import { TEST_LIMITS_ENV } from "./test-limits.env";
 
 const OPERATOR = { user: "operator", password: "correct-horse-battery" };
 
@@ -30,6 +31,7 @@ describe("Bull Board at /admin/queues", () => {
       ...auth0.env,
       DATABASE_URL: db.url,
       REDIS_URL: testRedis.url,
+      ...TEST_LIMITS_ENV,
       SPARKS_ADMIN_USER: OPERATOR.user,
       SPARKS_ADMIN_PASSWORD: OPERATOR.password,
     });

@@ -29,6 +29,7 @@ import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import pino from "pino";
 import { buildApp } from "../src";
+import { TEST_LIMITS_ENV } from "./test-limits.env";
 
 /**
  * The invoice-level harness (issue 14): the real API (webhook route, `/usage/report`), Sparks'
@@ -165,6 +166,7 @@ export async function createInvoiceHarness(options: InvoiceHarnessOptions): Prom
     ...auth0.env,
     DATABASE_URL: db.url,
     REDIS_URL: testRedis.url,
+    ...TEST_LIMITS_ENV,
     AUTH0_ACTION_SECRET: ACTION_SECRET,
     STRIPE_SECRET_KEY: emu.secretKey,
     STRIPE_API_BASE: emu.url,

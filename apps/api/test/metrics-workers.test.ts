@@ -5,6 +5,7 @@ import { createTestDatabase, createTestRedis } from "@sparks/testing";
 import { Counter, Registry } from "prom-client";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildApp } from "../src";
+import { TEST_LIMITS_ENV } from "./test-limits.env";
 
 let cleanup: () => Promise<void>;
 let app: Awaited<ReturnType<typeof buildApp>>;
@@ -15,7 +16,7 @@ beforeAll(async () => {
   testRedis = await createTestRedis();
   const redis = createRedisConnection(testRedis.url, "producer");
   const queues = new QueueService({ connection: redis, prefix: testRedis.prefix });
-  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: testRedis.url });
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: testRedis.url, ...TEST_LIMITS_ENV });
   app = await buildApp({ config, database: db.database, redis, queues, logger: false });
   await app.ready();
   cleanup = async () => {

@@ -7,6 +7,7 @@ import { Worker } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src";
+import { TEST_LIMITS_ENV } from "./test-limits.env";
 
 const NOW = new Date("2026-11-03T12:00:00.000Z");
 
@@ -23,7 +24,7 @@ async function harness(env: Env = {}): Promise<Harness> {
   const testRedis = await createTestRedis();
   const redis = createRedisConnection(testRedis.url, "producer");
   const queues = new QueueService({ connection: redis, prefix: testRedis.prefix });
-  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: testRedis.url, ...env });
+  const config = loadConfig({ DATABASE_URL: db.url, REDIS_URL: testRedis.url, ...TEST_LIMITS_ENV, ...env });
   const app = await buildApp({ config, database: db.database, redis, queues, logger: false, now: () => NOW });
   await app.ready();
   return {

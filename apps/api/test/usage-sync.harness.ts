@@ -21,6 +21,7 @@ import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import pino from "pino";
 import { buildApp } from "../src";
+import { TEST_LIMITS_ENV } from "./test-limits.env";
 
 /** The API plus, on demand, real workers — both on one test database, Redis prefix and the emulators. */
 export interface SyncHarness {
@@ -55,6 +56,7 @@ export async function createSyncHarness(options: SyncHarnessOptions = {}): Promi
     ...auth0.env,
     DATABASE_URL: db.url,
     REDIS_URL: testRedis.url,
+    ...TEST_LIMITS_ENV,
     STRIPE_SECRET_KEY: stripeEmulator.secretKey,
     STRIPE_API_BASE: stripeEmulator.url,
     STRIPE_MAX_RPS: "1000",

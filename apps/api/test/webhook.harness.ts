@@ -10,6 +10,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { buildApp } from "../src";
+import { TEST_LIMITS_ENV } from "./test-limits.env";
 
 export interface WebhookHarness {
   app: FastifyInstance;
@@ -32,7 +33,13 @@ export async function createWebhookHarness(
   const testRedis = await createTestRedis();
   const redis = createRedisConnection(testRedis.url, "producer");
   const queues = new QueueService({ connection: redis, prefix: testRedis.prefix });
-  const config = loadConfig({ ...auth0.env, DATABASE_URL: db.url, REDIS_URL: testRedis.url, ...options.env });
+  const config = loadConfig({
+    ...auth0.env,
+    DATABASE_URL: db.url,
+    REDIS_URL: testRedis.url,
+    ...TEST_LIMITS_ENV,
+    ...options.env,
+  });
   const app = await buildApp({
     config,
     database: db.database,

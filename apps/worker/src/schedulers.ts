@@ -1,4 +1,5 @@
 import { monthOf } from "@sparks/core";
+import type { JobName } from "@sparks/queues";
 import { RECONCILE_DAILY } from "./processors/reconcile.processor";
 import { MONTH_CLOSE_CHECK } from "./use-cases/close-month.use-case";
 import type { WorkerDeps } from "./worker-deps";
@@ -11,6 +12,14 @@ import type { WorkerDeps } from "./worker-deps";
 export function monthCloseCheckMinute(lagSeconds: number): number {
   return Math.min(59, Math.ceil(lagSeconds / 60) + 1);
 }
+
+/** Every job scheduler a worker owns, as [catalog job name, scheduler id]. */
+export const SCHEDULER_IDS = [
+  ["syncUsage", "sync-usage-schedule"],
+  ["monthClose", "month-close-check"],
+  ["reconcile", "reconcile-daily"],
+  ["retention", "retention-daily"],
+] as const satisfies ReadonlyArray<readonly [JobName, string]>;
 
 /**
  * BullMQ 6 job schedulers (not the removed repeatable jobs). Upserting is idempotent, so

@@ -5,6 +5,7 @@ import { startMetricsPublisher } from "@sparks/observability";
 import { createRedisConnection } from "@sparks/queues";
 import type { Logger } from "pino";
 import { createWorkers, type WorkerRuntime } from "./create-workers";
+import { type SchedulerKeeper, startSchedulerKeeper } from "./scheduler-keeper";
 import { upsertSchedulers } from "./schedulers";
 import type { WorkerDeps } from "./worker-deps";
 import { createWorkerDeps } from "./worker-deps.factory";
@@ -17,6 +18,8 @@ export interface StartWorkerOptions {
   /** Extra deps (adapters) the composition root built; merged over the defaults. */
   extend?: (deps: WorkerDeps) => WorkerDeps | Promise<WorkerDeps>;
   schedulers?: boolean;
+  /** How often the scheduler keeper re-checks (default 30 s); tests shorten it. */
+  schedulerCheckIntervalMs?: number;
   /**
    * Publish this process's pipeline counters to Redis for the API's `/metrics` (set when the
    * worker runs apart from the API; in one process they already share a registry).
@@ -38,7 +41,12 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const queues = deps.queues;
   if (opts.extend) deps = await opts.extend(deps);
   const runtime = createWorkers(deps);
-  if (opts.schedulers !== false) await upsertSchedulers(deps);
+  let keeper: SchedulerKeeper | undefined;
+  if (opts.schedulers !== false) {
+    await upsertSchedulers(deps);
+    // Re-asserts them on every reconnect and periodically: Redis may come back empty.
+    keeper = startSchedulerKeeper(deps, { intervalMs: opts.schedulerCheckIntervalMs });
+  }
   const stopPublishing = opts.publishMetrics
     ? startMetricsPublisher(connection, { prefix: queues.prefix, id: `worker-${hostname()}-${process.pid}` })
     : async () => undefined;
@@ -47,6 +55,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
     deps,
     runtime,
     async close() {
+      keeper?.stop();
       await runtime.close();
       await stopPublishing();
       await closeAdvisoryLocks(opts.database);

@@ -15,6 +15,8 @@ export interface AppConfig {
   /** null: nothing was set; the launcher looks for a local Redis. */
   redisUrl: string | null;
   dataDir: string;
+  /** `HOST`: the interface the API listens on (default 0.0.0.0, as in a container). */
+  host: string;
   port: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   stripe: {
@@ -56,6 +58,25 @@ export interface AppConfig {
     smtpUrl: string | null;
     emailTo: string | null;
   };
+  /** Abuse limits of the HTTP API (docs/hardening.md). A limit of 0 turns that limit off. */
+  limits: LimitsConfig;
   /** Operator basic auth for Bull Board, besides an Auth0 admin token. */
   admin: { user: string; password: string } | null;
+}
+
+export interface LimitsConfig {
+  /** `SPARKS_TRUST_PROXY`: false, true, or the number of proxy hops whose X-Forwarded-For is trusted. */
+  trustProxy: boolean | number;
+  /** `SPARKS_RATE_LIMIT`: requests per minute per client IP, every route (shared through Redis). */
+  requestsPerMinute: number;
+  /** `SPARKS_AUTH_FAILURE_LIMIT`: failed authentications per 15 minutes per client IP and per credential. */
+  authFailuresPer15Minutes: number;
+  /** `SPARKS_MAX_EVENT_LOOP_DELAY_MS`: above it the API sheds load with 503 + Retry-After. */
+  maxEventLoopDelayMs: number;
+  /** `SPARKS_REQUEST_TIMEOUT_MS`: a whole request (headers and body) must arrive within it. */
+  requestTimeoutMs: number;
+  /** `SPARKS_BODY_TIMEOUT_MS`: a request body must arrive within it once the headers are in. */
+  bodyTimeoutMs: number;
+  /** `SPARKS_MAX_CONNECTIONS`: open sockets the API accepts (0: no cap). */
+  maxConnections: number;
 }

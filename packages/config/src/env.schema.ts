@@ -127,6 +127,32 @@ export const envSchema = {
   LOG_LEVEL: optionalString.pipe(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   ),
+  HOST: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9.:[\]-]+$/i,
+        "must be an IP address or host name to listen on, e.g. 0.0.0.0 or 127.0.0.1",
+      )
+      .optional(),
+  ),
+  SPARKS_TRUST_PROXY: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^(true|false|\d+)$/,
+        "must be true, false or the number of proxy hops in front of the API (e.g. 1)",
+      )
+      .optional(),
+  ),
+  SPARKS_RATE_LIMIT: wholeNumber("a whole number of requests per minute per client (0 turns it off)"),
+  SPARKS_AUTH_FAILURE_LIMIT: wholeNumber(
+    "a whole number of failed authentications per 15 minutes per client (0 turns it off)",
+  ),
+  SPARKS_MAX_EVENT_LOOP_DELAY_MS: wholeNumber("a whole number of milliseconds (0 turns load shedding off)"),
+  SPARKS_REQUEST_TIMEOUT_MS: wholeNumber("a whole number of milliseconds", 1000),
+  SPARKS_BODY_TIMEOUT_MS: wholeNumber("a whole number of milliseconds", 100),
+  SPARKS_MAX_CONNECTIONS: wholeNumber("a whole number of connections (0: no cap)"),
   SPARKS_CONFIG: optionalString,
   SPARKS_DATA_DIR: optionalString,
   SPARKS_ADMIN_USER: optionalString,

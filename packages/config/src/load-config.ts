@@ -52,6 +52,13 @@ function readConfigFile(path: string): unknown {
   }
 }
 
+/** `1` means one proxy hop (Render's), so the client is the last address that proxy appended. */
+function parseTrustProxy(value: string | undefined): boolean | number {
+  if (value === undefined || value === "false" || value === "0") return false;
+  if (value === "true") return true;
+  return Number(value);
+}
+
 export interface LoadConfigOptions {
   /** Reads the JSON config file; injectable for tests. */
   readFile?: (path: string) => unknown;
@@ -94,6 +101,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     databaseUrl: e.DATABASE_URL ?? null,
     redisUrl: e.REDIS_URL ?? null,
     dataDir: e.SPARKS_DATA_DIR ?? "./.data",
+    host: e.HOST ?? "0.0.0.0",
     port: e.PORT ?? 3000,
     logLevel: e.LOG_LEVEL ?? "info",
     stripe: {
@@ -131,6 +139,15 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       slackWebhookUrl: e.SLACK_WEBHOOK_URL ?? null,
       smtpUrl: e.SMTP_URL ?? null,
       emailTo: e.ALERT_EMAIL_TO ?? null,
+    },
+    limits: {
+      trustProxy: parseTrustProxy(e.SPARKS_TRUST_PROXY),
+      requestsPerMinute: e.SPARKS_RATE_LIMIT ?? 600,
+      authFailuresPer15Minutes: e.SPARKS_AUTH_FAILURE_LIMIT ?? 30,
+      maxEventLoopDelayMs: e.SPARKS_MAX_EVENT_LOOP_DELAY_MS ?? 1000,
+      requestTimeoutMs: e.SPARKS_REQUEST_TIMEOUT_MS ?? 60_000,
+      bodyTimeoutMs: e.SPARKS_BODY_TIMEOUT_MS ?? 10_000,
+      maxConnections: e.SPARKS_MAX_CONNECTIONS ?? 2_000,
     },
     admin:
       e.SPARKS_ADMIN_USER && e.SPARKS_ADMIN_PASSWORD

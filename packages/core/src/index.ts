@@ -116,6 +116,7 @@ export {
 } from "./sparks.money";
 export { isTierName, TIER_NAMES, type TierName } from "./tier.constants";
 export { buildTraceInput, groupByTrace } from "./trace-input.builder";
+export { describeUnstorableText, findUnstorableText, type UnstorableText } from "./unstorable-text.guard";
 export { deriveUsage, describeValue } from "./usage.derivation";
 export type { DerivedItem, DerivedUsage, ObservationInput, QuarantinedItem, TraceInput } from "./usage.types";
 export { isUsageCategory, USAGE_CATEGORIES, type UsageCategory } from "./usage-category.constants";

@@ -15,7 +15,9 @@ const DAY_MS = 86_400_000;
 const MONTH_PATTERN = /^(\d{4})-(\d{2})$/;
 // Date.UTC maps years 0–99 to 19xx; billing never needs dates before the Unix epoch anyway.
 const MIN_YEAR = 1970;
-const MAX_YEAR = 9999;
+// 9998, not 9999: a month's end is the next month's start, and the month after the last valid
+// one must still be a valid month (9999-12 would end in year 10000, which nothing can format).
+const MAX_YEAR = 9998;
 
 export function parseMonth(input: unknown): Result<MonthKey, MonthParseError> {
   if (typeof input !== "string")

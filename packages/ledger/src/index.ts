@@ -25,7 +25,14 @@ export type { LedgerDeps } from "./ledger-deps";
 export { type LedgerErrors, ledgerErrorsJson, listLedgerErrors } from "./ledger-errors";
 export { enqueuePush, pushDedupeId } from "./push-jobs";
 export { QuotaCountersGuard, type QuotaCountersGuardDeps, type RebuildResult } from "./quota-counters.guard";
-export { type RequestedSync, requestSync, type SyncRequestInput } from "./request-sync.use-case";
+export {
+  DEAD_RUN_MIN_AGE_MS,
+  failDeadSyncRuns,
+  type RequestedSync,
+  requestSync,
+  SyncQueueUnavailableError,
+  type SyncRequestInput,
+} from "./request-sync.use-case";
 export {
   getSyncRun,
   isFinished,

@@ -25,6 +25,7 @@ export {
   type SettleOutcome,
 } from "./quota-store";
 export { createRedisConnection, pingRedis, type RedisRole } from "./redis-connection";
+export { checkRedisEpoch, type EpochCheck, redisEpochKey } from "./redis-epoch";
 export { RedisRateLimiter, type RedisRateLimiterOptions } from "./redis-rate-limiter";
 export {
   type MonthTotal,

@@ -1,10 +1,23 @@
+import { describeUnstorableText, findUnstorableText } from "@sparks/core";
 import Stripe from "stripe";
 import { z } from "zod";
 
 /** Stripe's own default: a signature older than this is a replay, not a delivery. */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
-export type WebhookRejection = "missing_signature" | "bad_signature" | "stale_signature" | "bad_payload";
+export type WebhookRejection =
+  | "missing_signature"
+  | "bad_signature"
+  | "stale_signature"
+  | "future_signature"
+  | "bad_payload";
+
+/**
+ * `created` bounds (Unix seconds): Stripe did not exist before 2009, and an event from after
+ * 2100 is garbage; both would otherwise become a Date Postgres refuses (a 500, redelivered for days).
+ */
+const MIN_CREATED_SECONDS = 1_230_768_000; // 2009-01-01
+const MAX_CREATED_SECONDS = 4_102_444_800; // 2100-01-01
 
 /** Why a delivery was refused; the API answers 400 with `reason` and stores nothing. */
 export class WebhookVerificationError extends Error {
@@ -34,7 +47,11 @@ const eventShape = z.object({
   id: z.string().min(1).max(255),
   object: z.literal("event"),
   type: z.string().min(1).max(255),
-  created: z.number().int().nonnegative(),
+  created: z
+    .number()
+    .int()
+    .min(MIN_CREATED_SECONDS, "must be a Unix time in seconds after 2009")
+    .max(MAX_CREATED_SECONDS, "must be a Unix time in seconds before 2100"),
   livemode: z.boolean().default(false),
   data: z.object({ object: z.record(z.string(), z.unknown()) }),
 });
@@ -59,16 +76,11 @@ export function verifyStripeWebhook(
   if (signatureHeader === undefined || signatureHeader.trim() === "") {
     throw new WebhookVerificationError("missing_signature", "Stripe-Signature header is missing");
   }
+  const tolerance = options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
+  const nowMs = options.nowMs ?? Date.now();
   let parsed: unknown;
   try {
-    parsed = Stripe.webhooks.constructEvent(
-      rawBody,
-      signatureHeader,
-      secret,
-      options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS,
-      undefined,
-      options.nowMs ?? Date.now(),
-    );
+    parsed = Stripe.webhooks.constructEvent(rawBody, signatureHeader, secret, tolerance, undefined, nowMs);
   } catch (e) {
     if (e instanceof Stripe.errors.StripeSignatureVerificationError) {
       const stale = /tolerance/i.test(e.message);
@@ -81,6 +93,21 @@ export function verifyStripeWebhook(
     }
     // The signature matched but the signed bytes are not JSON.
     throw new WebhookVerificationError("bad_payload", "body: is not valid JSON");
+  }
+  // The SDK only refuses old timestamps; one signed far in the future would stay replayable
+  // until then, so it is refused beyond the same tolerance (clock skew allowance).
+  const signedAt = signatureTimestamp(signatureHeader);
+  if (signedAt !== null && signedAt * 1000 > nowMs + tolerance * 1000) {
+    throw new WebhookVerificationError(
+      "future_signature",
+      `Stripe-Signature timestamp is more than ${tolerance} s in the future`,
+    );
+  }
+  // Postgres cannot store NUL or a lone surrogate (jsonb and text refuse them): refused as a 400
+  // naming the field, instead of a 500 Stripe would redeliver for days.
+  const unstorable = findUnstorableText(parsed);
+  if (unstorable) {
+    throw new WebhookVerificationError("bad_payload", describeUnstorableText(unstorable, "body"));
   }
   const event = eventShape.safeParse(parsed);
   if (!event.success) {
@@ -98,4 +125,13 @@ export function verifyStripeWebhook(
     object: event.data.data.object,
     payload: parsed as Record<string, unknown>,
   };
+}
+
+/** The `t=` of a Stripe-Signature header (Unix seconds), or null when absent. */
+function signatureTimestamp(header: string): number | null {
+  for (const part of header.split(",")) {
+    const [key, value] = part.split("=", 2);
+    if (key?.trim() === "t" && value && /^\d+$/.test(value.trim())) return Number(value.trim());
+  }
+  return null;
 }

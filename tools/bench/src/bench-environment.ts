@@ -173,6 +173,10 @@ export class BenchEnvironment {
       LANGFUSE_API: "v2",
       LANGFUSE_LAG: "900",
       LOG_LEVEL: "warn",
+      // The bench measures throughput from one client address: per-client abuse limits off.
+      SPARKS_RATE_LIMIT: "0",
+      SPARKS_AUTH_FAILURE_LIMIT: "0",
+      SPARKS_MAX_EVENT_LOOP_DELAY_MS: "0",
       ...overrides,
     };
   }

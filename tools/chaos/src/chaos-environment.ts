@@ -42,6 +42,11 @@ export async function createChaosEnvironment(customerCount: number): Promise<Cha
     LANGFUSE_BASEURL: langfuse.url,
     LANGFUSE_API: "v2",
     LANGFUSE_LAG: "900",
+    // The load comes from one address and faults stall the event loop on purpose: the abuse
+    // limits would answer 429/503 to the very load whose survival chaos checks.
+    SPARKS_RATE_LIMIT: "0",
+    SPARKS_AUTH_FAILURE_LIMIT: "0",
+    SPARKS_MAX_EVENT_LOOP_DELAY_MS: "0",
   };
   loadConfig(env);
   const client = createStripeClient({

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { HttpError } from "./http-errors";
+import { isClientAbort, safeErrorForLog } from "./safe-error-log";
 
 export interface ValidationIssue {
   /** Dotted path inside `in`, e.g. `month` or `error_ids.2`; empty for the whole part. */
@@ -73,7 +74,19 @@ export function registerErrorHandlers(app: FastifyInstance): void {
           : err.message;
       return reply.status(status).send({ error: FASTIFY_4XX[status] ?? "bad_request", message });
     }
-    request.log.error({ err }, "unhandled error");
+    if (isClientAbort(err, request)) {
+      // The client went away mid-body: nobody to answer, nothing wrong here. An info line, so a
+      // public endpoint cannot be used to flood the error log.
+      request.log.info(
+        { reason: isFastifyError(err) ? err.message : String(err) },
+        "request aborted by the client",
+      );
+      return reply
+        .status(400)
+        .send({ error: "request_aborted", message: "the request body was not completed" });
+    }
+    // Never the raw error: a failed query's message and properties carry its SQL parameters.
+    request.log.error({ err: safeErrorForLog(err) }, "unhandled error");
     return reply.status(500).send({
       error: "internal_error",
       message: `unexpected error; quote request id ${request.id} to the operator`,

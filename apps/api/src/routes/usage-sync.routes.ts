@@ -2,13 +2,14 @@ import {
   getSyncRun,
   type LedgerDeps,
   requestSync,
+  SyncQueueUnavailableError,
   type SyncRunDetails,
   waitForSyncRun,
 } from "@sparks/ledger";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";
-import { NotFoundError } from "../errors/http-errors";
+import { NotFoundError, ServiceUnavailableError } from "../errors/http-errors";
 
 /** `wait: true` holds the request at most this long (a proxy's idle timeout is usually 60–100 s). */
 export const SYNC_WAIT_MAX_SECONDS = 60;
@@ -116,6 +117,11 @@ export const usageSyncRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async 
         ...(body.to ? { to: new Date(body.to).toISOString() } : {}),
         customerId,
         trigger: "manual",
+      }).catch((e: unknown) => {
+        // Nothing was left queued (the run row is failed): the client may simply retry.
+        if (e instanceof SyncQueueUnavailableError)
+          throw new ServiceUnavailableError("queue_unavailable", e.message);
+        throw e;
       });
       if (!body.wait) {
         return reply

@@ -139,6 +139,15 @@ export class SyncRunRepository {
     };
   }
 
+  /** Every queued or running run, oldest first (the dead-run check walks them). */
+  async listActive(): Promise<Array<{ id: string; createdAt: Date }>> {
+    const rows = await executeRows<{ id: unknown; created_at: unknown }>(
+      this.db,
+      sql`select id, created_at from sync_runs where status in ('queued', 'running') order by created_at limit 100`,
+    );
+    return rows.map((r) => ({ id: String(r.id), createdAt: toDate(r.created_at) }));
+  }
+
   /** A queued or running run, if any (an overlapping manual request joins it). */
   async findActive(): Promise<SyncRunView | null> {
     const rows = await executeRows<{ id: unknown }>(
