@@ -14,6 +14,7 @@ import { registerStripeAnchors } from "./commands/stripe-anchors.command";
 import { registerStripeSetup } from "./commands/stripe-setup.command";
 import { registerSync } from "./commands/sync.command";
 import { runCommand } from "./run-command";
+import { USAGE_EXIT_CODE, unknownCommandMessage } from "./unknown-command";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const env = process.env;
@@ -37,6 +38,11 @@ registerMonthClose(program, env);
 registerRateSet(program, env);
 
 await runCommand(async () => {
+  const unknown = unknownCommandMessage(program, process.argv.slice(2));
+  if (unknown) {
+    process.stderr.write(`sparks: ${unknown}\n`);
+    return USAGE_EXIT_CODE;
+  }
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
