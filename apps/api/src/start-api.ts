@@ -52,7 +52,12 @@ export async function startApi(config: AppConfig, options: StartApiOptions = {})
       "is required to run the API apart (`sparks api`); set a Postgres URL, or use `sparks start` for the embedded database",
     );
   }
-  const logger = options.logger ?? createLogger({ level: config.logLevel }, secretsFromConfig(config));
+  const logger =
+    options.logger ??
+    createLogger(
+      { level: config.logLevel, format: config.logFormat, production: config.production },
+      secretsFromConfig(config),
+    );
   const ownsDatabase = !options.database;
   const database = options.database ?? (await createDatabase({ url: config.databaseUrl ?? undefined }));
   const redis = createRedisConnection(options.redisUrl ?? config.redisUrl ?? DEFAULT_REDIS_URL, "producer");

@@ -123,6 +123,9 @@ export const envSchema = {
   LOG_LEVEL: optionalString.pipe(
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
   ),
+  LOG_FORMAT: optionalString.pipe(z.enum(["pretty", "json", "auto"]).optional()),
+  NODE_ENV: optionalString,
+  SPARKS_PUBLIC_URL: optionalUrl(["http:", "https:"]),
   SPARKS_CONFIG: optionalString,
   SPARKS_DATA_DIR: optionalString,
   SPARKS_ADMIN_USER: optionalString,

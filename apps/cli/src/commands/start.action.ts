@@ -48,7 +48,10 @@ export async function runSparks(
   options: RunOptions = {},
 ): Promise<number> {
   let config = loadConfig(env);
-  const logger: Logger = createLogger({ level: config.logLevel }, secretsFromConfig(config));
+  const logger: Logger = createLogger(
+    { level: config.logLevel, format: config.logFormat, production: config.production },
+    secretsFromConfig(config),
+  );
   const stack: Stoppable[] = [];
   const stopAll = async () => {
     for (const s of stack.reverse()) {
