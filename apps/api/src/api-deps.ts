@@ -4,6 +4,7 @@ import type { ApiLoggerOptions } from "@sparks/observability";
 import type { QueueService } from "@sparks/queues";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { DemoAccess } from "./home-page/demo-access";
 
 /**
  * What the API needs from the outside, built by the composition root (`startApi`, the CLI,
@@ -22,6 +23,15 @@ export interface ApiDeps {
   logger?: ApiLoggerOptions | Logger | false;
   /** The clock; tests pin it. */
   now?: () => Date;
+  /** What the home page (`GET /`) shows beyond the config: the parts running, demo access. */
+  home?: HomePageDeps;
+}
+
+export interface HomePageDeps {
+  /** What runs in this process, e.g. `["API", "workers", "schedulers"]` (default `["API"]`). */
+  parts?: readonly string[];
+  /** Demo mode only: demo customers and a token signer for their usage-page links. */
+  demo?: DemoAccess;
 }
 
 /** Deps as route plugins receive them: defaults filled in. */
