@@ -2,6 +2,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { registerBackfill } from "./commands/backfill.command";
+import { registerDoctor } from "./commands/doctor.command";
 import { registerEmulate } from "./commands/emulate.command";
 import { registerErrors } from "./commands/errors.command";
 import { registerMigrate } from "./commands/migrate.command";
@@ -36,6 +37,7 @@ registerErrors(program, env);
 registerReconcile(program, env);
 registerMonthClose(program, env);
 registerRateSet(program, env);
+registerDoctor(program, env);
 
 await runCommand(async () => {
   const unknown = unknownCommandMessage(program, process.argv.slice(2));
