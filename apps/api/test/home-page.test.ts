@@ -108,6 +108,13 @@ describe("GET / in demo mode", () => {
     expect(me.json()).toMatchObject({ role: "admin" });
   });
 
+  it("withholds the signed links from a browser on another machine", async () => {
+    const res = await h.app.inject({ method: "GET", url: "/", remoteAddress: "10.1.2.3" });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('id="demo-hidden"');
+    expect(res.body).not.toContain("access_token");
+  });
+
   it("signs fresh tokens on every view", async () => {
     const a = hrefsIn((await h.app.inject({ method: "GET", url: "/" })).body, "demo-customers");
     await new Promise((r) => setTimeout(r, 1100));

@@ -14,6 +14,8 @@ export interface HomePageView {
   /** Demo customers, each with a link that opens the usage page as them; empty outside demo. */
   demoCustomers: readonly HomePageLink[];
   demoAdmin: HomePageLink | null;
+  /** Demo mode, seen from another machine: the signed links are withheld. */
+  demoLinksHidden?: boolean;
   bullBoardLogin: { user: string; password: string } | null;
   /** The stylesheet's URL (with its content hash). */
   cssHref: string;
@@ -70,7 +72,11 @@ export function renderHomePage(view: HomePageView): string {
   const demoSection = view.demo
     ? `<section class="customers" aria-labelledby="demo-h">
   <h2 id="demo-h">Demo customers</h2>
-  <p class="lead">Each link opens the usage page signed in as that customer (a token valid for an hour, made when this page was loaded).</p>
+  ${
+    view.demoLinksHidden
+      ? '<p class="lead" id="demo-hidden">The demo customers\' sign-in links are shown only to a browser on the machine running Sparks (open http://127.0.0.1 there).</p>'
+      : '<p class="lead">Each link opens the usage page signed in as that customer (a token valid for an hour, made when this page was loaded).</p>'
+  }
   <ul id="demo-customers">
 ${view.demoCustomers.map((c) => `    <li>${link(c)}</li>`).join("\n")}
   </ul>

@@ -28,6 +28,12 @@ const SECURITY_HEADERS = {
 
 const API_VERSION = "0.1.0";
 
+function isLoopback(address: string | undefined): boolean {
+  return (
+    address === "::1" || address?.startsWith("127.") === true || address?.startsWith("::ffff:127.") === true
+  );
+}
+
 /** SPEC §4 `GET /`: what runs and where to look; in demo mode, a link per demo customer. */
 export const homePageRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (app, { deps }) => {
   const css = readFileSync(new URL("../home-page/home-page.css", import.meta.url), "utf8");
@@ -40,10 +46,13 @@ export const homePageRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
     {
       schema: { tags: ["pages"], summary: "Home page (HTML): what runs, links; demo customers in demo mode" },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       let demoCustomers: HomePageLink[] = [];
       let demoAdmin: HomePageLink | null = null;
-      if (demo) {
+      // The demo listens on every interface (HOST 0.0.0.0); its signed links, an admin's among
+      // them, go only to a browser on this machine.
+      const local = isLoopback(request.socket.remoteAddress);
+      if (demo && local) {
         // Signed per view, so a link is never older than the page that shows it.
         demoCustomers = await Promise.all(
           demo.customers.map(async (sub) => ({
@@ -62,6 +71,7 @@ export const homePageRoutes: FastifyPluginAsyncZod<RoutePluginOptions> = async (
         version: API_VERSION,
         parts,
         demo: demo !== null,
+        demoLinksHidden: demo !== null && !local,
         config: deps.config,
         demoCustomers,
         demoAdmin,
