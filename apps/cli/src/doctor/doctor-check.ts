@@ -62,10 +62,15 @@ export function formatReport(report: DoctorReport): string {
 export const CHECK_TIMEOUT_MS = 5_000;
 
 export function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const cause = (e as { cause?: unknown }).cause;
-    const code = cause && typeof cause === "object" && "code" in cause ? ` (${String(cause.code)})` : "";
-    return `${e.message}${code}`.split("\n")[0] ?? "";
+  if (!(e instanceof Error)) return String(e);
+  // fetch, drizzle and ioredis wrap the socket error; its code (ECONNREFUSED, ENOTFOUND) is the news.
+  let code: string | null = null;
+  let cause: unknown = e;
+  for (let depth = 0; depth < 4 && cause && typeof cause === "object"; depth++) {
+    const c = cause as { code?: unknown; cause?: unknown; errors?: unknown[] };
+    if (typeof c.code === "string") code = c.code;
+    cause = c.cause ?? c.errors?.[0];
   }
-  return String(e);
+  const message = e.message.split("\n")[0] ?? "";
+  return code && !message.includes(code) ? `${message} (${code})` : message;
 }

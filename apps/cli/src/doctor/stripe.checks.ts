@@ -1,5 +1,5 @@
 import type { AppConfig } from "@sparks/config";
-import { type CheckResult, errorText, fail, ok, skip } from "./doctor-check";
+import { CHECK_TIMEOUT_MS, type CheckResult, errorText, fail, ok, skip } from "./doctor-check";
 
 /** What Sparks' webhook handler acts on; an endpoint must send at least these. */
 export const REQUIRED_WEBHOOK_EVENTS = [
@@ -38,7 +38,11 @@ export async function checkStripe(config: AppConfig): Promise<CheckResult[]> {
   const { createStripeClient, centsPerSpark, meterEventName, priceLookupKey, StripeSubscriptionService } =
     await import("@sparks/stripe");
   const { TIER_NAMES, USAGE_CATEGORIES } = await import("@sparks/core");
-  const stripe = createStripeClient({ secretKey: s.secretKey, apiBase: s.apiBase });
+  const stripe = createStripeClient({
+    secretKey: s.secretKey,
+    apiBase: s.apiBase,
+    timeoutMs: CHECK_TIMEOUT_MS,
+  });
   const mode = `${s.secretKey.startsWith("rk_") ? "restricted " : ""}${s.livemode ? "live" : "test"} mode`;
   const where = s.apiBase ? ` at ${s.apiBase.protocol}://${s.apiBase.host}:${s.apiBase.port}` : "";
   const results: CheckResult[] = [];
