@@ -5,6 +5,7 @@ import type { QueueService } from "@sparks/queues";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { BillingStripe } from "./use-cases/billing-stripe";
+import type { DemoAccess } from "./home-page/demo-access";
 
 /**
  * What the API needs from the outside, built by the composition root (`startApi`, the CLI,
@@ -30,6 +31,15 @@ export interface ApiDeps {
   stripe?: BillingStripe | null;
   /** How long a request waits for a worker's job result (default 55 s), then 503 `worker_timeout`. */
   workerWaitMs?: number;
+  /** What the home page (`GET /`) shows beyond the config: the parts running, demo access. */
+  home?: HomePageDeps;
+}
+
+export interface HomePageDeps {
+  /** What runs in this process, e.g. `["API", "workers", "schedulers"]` (default `["API"]`). */
+  parts?: readonly string[];
+  /** Demo mode only: demo customers and a token signer for their usage-page links. */
+  demo?: DemoAccess;
 }
 
 /** Deps as route plugins receive them: defaults filled in. */

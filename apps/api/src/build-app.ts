@@ -24,7 +24,15 @@ function isLogger(value: ApiLoggerOptions | Logger): value is Logger {
 function resolveLogger(deps: ApiDeps): Logger | false {
   if (deps.logger === false) return false;
   if (deps.logger && isLogger(deps.logger)) return deps.logger;
-  return createLogger({ level: deps.config.logLevel, ...deps.logger }, secretsFromConfig(deps.config));
+  return createLogger(
+    {
+      level: deps.config.logLevel,
+      format: deps.config.logFormat,
+      production: deps.config.production,
+      ...deps.logger,
+    },
+    secretsFromConfig(deps.config),
+  );
 }
 
 /**

@@ -5,7 +5,7 @@ export {
   REDACTED_PATHS,
   secretsFromConfig,
 } from "@sparks/observability";
-export type { ApiDeps, RouteDeps, RoutePluginOptions } from "./api-deps";
+export type { ApiDeps, HomePageDeps, RouteDeps, RoutePluginOptions } from "./api-deps";
 export { type Auth0PluginOptions, auth0 } from "./auth/auth0.plugin";
 export { type CustomerScope, resolveCustomerScope } from "./auth/customer-scope";
 export { ADMIN_PERMISSION, type AuthMode, type Identity, type Role } from "./auth/identity";
@@ -26,6 +26,7 @@ export {
   ServiceUnavailableError,
   UnauthorizedError,
 } from "./errors/http-errors";
+export { DEMO_ADMIN_SUB, type DemoAccess } from "./home-page/demo-access";
 export { metricsRegistry } from "./routes/metrics.routes";
 export { exitOnSignals, type ShutdownOptions } from "./shutdown";
 export { type ApiHandle, DEFAULT_REDIS_URL, type StartApiOptions, startApi } from "./start-api";

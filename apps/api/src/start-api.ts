@@ -6,6 +6,7 @@ import { createRedisConnection, QueueService } from "@sparks/queues";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { HomePageDeps } from "./api-deps";
 import { buildApp } from "./build-app";
 
 export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
@@ -24,6 +25,8 @@ export interface StartApiOptions {
   /** Default `config.port`; 0 picks a free port. */
   port?: number;
   logger?: Logger;
+  /** The home page's extras: what runs in this process, and demo access in demo mode. */
+  home?: HomePageDeps;
 }
 
 export interface ApiHandle {
@@ -52,7 +55,12 @@ export async function startApi(config: AppConfig, options: StartApiOptions = {})
       "is required to run the API apart (`sparks api`); set a Postgres URL, or use `sparks start` for the embedded database",
     );
   }
-  const logger = options.logger ?? createLogger({ level: config.logLevel }, secretsFromConfig(config));
+  const logger =
+    options.logger ??
+    createLogger(
+      { level: config.logLevel, format: config.logFormat, production: config.production },
+      secretsFromConfig(config),
+    );
   const ownsDatabase = !options.database;
   const database = options.database ?? (await createDatabase({ url: config.databaseUrl ?? undefined }));
   const redis = createRedisConnection(options.redisUrl ?? config.redisUrl ?? DEFAULT_REDIS_URL, "producer");
@@ -72,7 +80,7 @@ export async function startApi(config: AppConfig, options: StartApiOptions = {})
 
   try {
     if (options.migrate) await migrateDatabase(database);
-    app = await buildApp({ config, database, redis, queues, logger });
+    app = await buildApp({ config, database, redis, queues, logger, home: options.home });
     const url = await app.listen({ host: options.host ?? config.host, port: options.port ?? config.port });
     const address = app.server.address();
     const port = typeof address === "object" && address ? address.port : (options.port ?? config.port);

@@ -30,6 +30,8 @@ export interface HarnessOptions {
   /** Point the producer connection somewhere else (e.g. a dead port). */
   redisUrl?: string;
   logger?: ApiDeps["logger"];
+  /** The home page's extras (parts, demo access). */
+  home?: ApiDeps["home"];
   /** Runs before `ready()`, to add test-only routes. */
   extend?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -54,6 +56,7 @@ export async function createApiHarness(options: HarnessOptions = {}): Promise<Ap
     redis,
     queues,
     logger: options.logger ?? false,
+    ...(options.home ? { home: options.home } : {}),
   });
   await options.extend?.(app);
   await app.ready();

@@ -47,6 +47,8 @@ export const PUBLIC_ROUTES: ReadonlyArray<[RegExp, string]> = [
   [/^\/(healthz|readyz)$/, "health probes"],
   [/^\/usage$/, "the usage page shell (data needs a token)"],
   [/^\/usage\/assets\//, "the usage page's static assets"],
+  [/^\/$/, "the home page (SPEC §4; demo sign-in links only in demo mode, to loopback)"],
+  [/^\/home\/home-page\.css$/, "the home page's stylesheet"],
   [/^\/stripe\/webhook$/, "Stripe: signature instead of a token (webhook tests)"],
   [/^\/auth0\/signup$/, "Auth0 Action: the action secret instead of a token (signup tests)"],
 ];

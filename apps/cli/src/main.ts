@@ -2,6 +2,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { registerBackfill } from "./commands/backfill.command";
+import { registerDoctor } from "./commands/doctor.command";
 import { registerEmulate } from "./commands/emulate.command";
 import { registerErrors } from "./commands/errors.command";
 import { registerMigrate } from "./commands/migrate.command";
@@ -15,6 +16,7 @@ import { registerStripeAnchors } from "./commands/stripe-anchors.command";
 import { registerStripeSetup } from "./commands/stripe-setup.command";
 import { registerSync } from "./commands/sync.command";
 import { runCommand } from "./run-command";
+import { USAGE_EXIT_CODE, unknownCommandMessage } from "./unknown-command";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const env = process.env;
@@ -37,8 +39,14 @@ registerReconcile(program, env);
 registerMonthClose(program, env);
 registerRateSet(program, env);
 registerQuotaCap(program, env);
+registerDoctor(program, env);
 
 await runCommand(async () => {
+  const unknown = unknownCommandMessage(program, process.argv.slice(2));
+  if (unknown) {
+    process.stderr.write(`sparks: ${unknown}\n`);
+    return USAGE_EXIT_CODE;
+  }
   try {
     await program.parseAsync(process.argv);
   } catch (e) {

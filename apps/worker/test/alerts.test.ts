@@ -138,6 +138,21 @@ describe("alerts worker with no channel configured", () => {
     expect(logged[0]).toMatchObject({ alertKind: "payment_failed", title: "Payment failed for cus_9" });
     expect(await dedupeKeys(h)).toEqual(["payment:in_1"]);
   });
+
+  it("folds further alerts without a channel into a count instead of one warning each", async () => {
+    for (const n of [2, 3, 4]) {
+      await enqueueAlert(h.queues, {
+        kind: "payment_failed",
+        dedupeKey: `payment:in_${n}`,
+        customerId: "cus_9",
+        title: `Payment failed for cus_9 (${n})`,
+        text: "Invoice could not be charged",
+      });
+    }
+    await h.settled(5);
+    const logged = h.logs().filter((l) => String(l.msg).startsWith("alert (no channel configured"));
+    expect(logged).toHaveLength(1);
+  });
 });
 
 describe("rate limit", () => {

@@ -19,6 +19,12 @@ export interface AppConfig {
   host: string;
   port: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** LOG_FORMAT: `auto` is pretty on a terminal outside production, JSON otherwise. */
+  logFormat: "pretty" | "json" | "auto";
+  /** NODE_ENV=production: JSON logs whatever the terminal. */
+  production: boolean;
+  /** SPARKS_PUBLIC_URL: where this deployment is reached (Stripe's webhook target); null when unset. */
+  publicUrl: string | null;
   stripe: {
     secretKey: string | null;
     webhookSecret: string | null;

@@ -104,6 +104,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
     host: e.HOST ?? "0.0.0.0",
     port: e.PORT ?? 3000,
     logLevel: e.LOG_LEVEL ?? "info",
+    logFormat: e.LOG_FORMAT ?? "auto",
+    production: e.NODE_ENV === "production",
+    publicUrl: e.SPARKS_PUBLIC_URL ? e.SPARKS_PUBLIC_URL.replace(/\/+$/, "") : null,
     stripe: {
       secretKey,
       webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? null,

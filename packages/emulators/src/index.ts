@@ -1,3 +1,4 @@
+export * from "./auth0/index";
 export {
   DEMO_CUSTOMERS,
   type DemoEmulatorOptions,

@@ -1,3 +1,4 @@
+export { type LogFormat, type LogFormatContext, resolveLogFormat } from "./log-format";
 export { type ApiLoggerOptions, createLogger, type LoggerOptions, REDACTED_PATHS } from "./logger";
 export {
   alertsTotal,
@@ -23,4 +24,5 @@ export {
   readPublishedMetrics,
   startMetricsPublisher,
 } from "./metrics-publisher";
+export { RepeatedLogGate } from "./repeated-log.gate";
 export { createSecretScrubber, secretsFromConfig } from "./secret-scrubber";

@@ -5,6 +5,7 @@ import { bullBoardRoutes } from "./bull-board.routes";
 import { customerRateRoutes } from "./customer-rate.routes";
 import { docsRoutes } from "./docs.routes";
 import { healthRoutes } from "./health.routes";
+import { homePageRoutes } from "./home-page.routes";
 import { meRoutes } from "./me.routes";
 import { metricsRoutes } from "./metrics.routes";
 import { quotaRoutes } from "./quota.routes";
@@ -36,4 +37,5 @@ export async function registerRoutes(app: FastifyInstance, options: RoutePluginO
   await app.register(usageErrorsRoutes, options);
   await app.register(usagePageRoutes, options);
   await app.register(usageReconciliationRoutes, options);
+  await app.register(homePageRoutes, options);
 }

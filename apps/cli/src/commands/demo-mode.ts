@@ -1,3 +1,4 @@
+import type { DemoAccess } from "@sparks/api";
 import type { AppConfig } from "@sparks/config";
 import { loadConfig } from "@sparks/config";
 import type { Database } from "@sparks/db";
@@ -12,7 +13,19 @@ const DEMO_SYNC_BACK_MS = 3 * 24 * 3_600_000;
 export interface DemoMode {
   config: AppConfig;
   customers: readonly string[];
+  /**
+   * The demo's own token signer (a local Auth0 emulator), or null when real Auth0 settings are
+   * present: demo tokens are never minted for a real tenant's audience.
+   */
+  access: DemoAccess | null;
   close(): Promise<void>;
+}
+
+/** Any Auth0 setting means a real tenant is meant: the demo then signs nothing. */
+function hasAuth0Settings(env: NodeJS.ProcessEnv): boolean {
+  return ["AUTH0_DOMAIN", "AUTH0_ISSUER", "AUTH0_JWKS_URI", "AUTH0_AUDIENCE"].some(
+    (name) => (env[name] ?? "").trim() !== "",
+  );
 }
 
 /** `sparks start` with neither Langfuse nor Stripe keys: the "try it without accounts" mode. */
@@ -30,20 +43,41 @@ export async function startDemo(
   config: AppConfig,
   logger: Logger,
 ): Promise<DemoMode> {
-  const { startDemoEmulators } = await import("@sparks/emulators");
+  const { createAuth0Emulator, startDemoEmulators } = await import("@sparks/emulators");
   const demo = await startDemoEmulators({
     ...(config.port > 0 ? { webhookUrl: `http://127.0.0.1:${config.port}/stripe/webhook` } : {}),
   });
-  const admin =
-    env.SPARKS_ADMIN_USER === undefined && env.SPARKS_ADMIN_PASSWORD === undefined
-      ? { SPARKS_ADMIN_USER: DEMO_ADMIN_USER, SPARKS_ADMIN_PASSWORD: DEMO_ADMIN_PASSWORD }
-      : {};
-  const demoConfig = loadConfig({ ...env, ...demo.env, ...admin });
+  let auth0: Awaited<ReturnType<typeof createAuth0Emulator>> | null = null;
+  try {
+    auth0 = hasAuth0Settings(env) ? null : await createAuth0Emulator();
+  } catch (e) {
+    await demo.close();
+    throw e;
+  }
+  const demoAdmin = env.SPARKS_ADMIN_USER === undefined && env.SPARKS_ADMIN_PASSWORD === undefined;
+  const admin = demoAdmin
+    ? { SPARKS_ADMIN_USER: DEMO_ADMIN_USER, SPARKS_ADMIN_PASSWORD: DEMO_ADMIN_PASSWORD }
+    : {};
+  const demoConfig = loadConfig({ ...env, ...demo.env, ...(auth0?.env ?? {}), ...admin });
   logger.info(
     { langfuse: demo.langfuse.url, stripe: demo.stripe.url, traces: demo.langfuse.store.traceCount },
     "demo mode: no Langfuse or Stripe keys configured, so Sparks runs against local emulators with demo Flowise-like traffic",
   );
-  return { config: demoConfig, customers: demo.customers, close: () => demo.close() };
+  const signer = auth0;
+  return {
+    config: demoConfig,
+    customers: demo.customers,
+    access: signer
+      ? {
+          customers: demo.customers,
+          signToken: (o) => signer.signToken(o),
+          ...(demoAdmin ? { bullBoardLogin: { user: DEMO_ADMIN_USER, password: DEMO_ADMIN_PASSWORD } } : {}),
+        }
+      : null,
+    close: async () => {
+      await Promise.allSettled([demo.close(), signer?.close()]);
+    },
+  };
 }
 
 /**
@@ -100,9 +134,11 @@ export async function firstDemoSync(
   }
 }
 
-/** Where to look: Bull Board (operator basic auth) and the monthly report. */
+/** Where to look: the home page first; then Bull Board (operator basic auth) and the report. */
 export function logDemoAccess(demo: DemoMode, apiUrl: string | null, logger: Logger): void {
   const admin = demo.config.admin;
+  // One line a person can click: the home page links every demo customer's usage page.
+  if (apiUrl) logger.info(`Sparks demo is ready: open ${apiUrl}/ in a browser`);
   logger.info(
     {
       bullBoard: apiUrl ? `${apiUrl}/admin/queues` : null,

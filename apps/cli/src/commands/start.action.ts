@@ -48,7 +48,10 @@ export async function runSparks(
   options: RunOptions = {},
 ): Promise<number> {
   let config = loadConfig(env);
-  const logger: Logger = createLogger({ level: config.logLevel }, secretsFromConfig(config));
+  const logger: Logger = createLogger(
+    { level: config.logLevel, format: config.logFormat, production: config.production },
+    secretsFromConfig(config),
+  );
   const stack: Stoppable[] = [];
   const stopAll = async () => {
     for (const s of stack.reverse()) {
@@ -92,7 +95,11 @@ export async function runSparks(
     if (demo) await demoMode.firstDemoSync(demo, database, redis.url, logger);
     let apiUrl: string | null = null;
     if (parts.includes("api")) {
-      const api = await startApi(config, { database, redisUrl: redis.url, logger });
+      const home = {
+        parts: parts.includes("worker") ? ["API", "workers", "schedulers"] : ["API"],
+        ...(demo?.access ? { demo: demo.access } : {}),
+      };
+      const api = await startApi(config, { database, redisUrl: redis.url, logger, home });
       stack.push({ name: "api", close: () => api.close() });
       logger.info({ url: api.url }, "Sparks API listening");
       apiUrl = api.url.replace("0.0.0.0", "127.0.0.1");

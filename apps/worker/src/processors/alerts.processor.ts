@@ -1,4 +1,5 @@
 import { AlertsSentRepository, createNotifier, type Notifier } from "@sparks/alerts";
+import { RepeatedLogGate } from "@sparks/observability";
 import { deliverAlert } from "../use-cases/deliver-alert.use-case";
 import type { ProcessorDefinition } from "./processor-definition";
 
@@ -12,6 +13,8 @@ export const alertsProcessor: ProcessorDefinition<"alerts"> = {
     const notifier: Notifier = deps.alerts?.notifier ?? createNotifier(deps.config.alerts, deps.logger);
     const repository = new AlertsSentRepository(deps.database.db);
     const logger = deps.logger.child({ queue: "alerts" });
+    // One per worker process: the count covers every alert this process logs.
+    const unconfiguredGate = new RepeatedLogGate();
     return async (payload, job) => {
       const outcome = await deliverAlert(
         {
@@ -21,6 +24,7 @@ export const alertsProcessor: ProcessorDefinition<"alerts"> = {
           logger: logger.child({ jobId: job.id, attempt: job.attemptsMade + 1 }),
           now: deps.now ?? (() => new Date()),
           options: deps.alerts?.options,
+          unconfiguredGate,
         },
         payload,
       );

@@ -11,6 +11,7 @@ import {
   rateWindow,
   SUMMARY_KIND,
 } from "@sparks/alerts";
+import type { RepeatedLogGate } from "@sparks/observability";
 import { alertsTotal } from "@sparks/observability";
 import { jobId, PermanentJobError, type QueueService, RetryableJobError } from "@sparks/queues";
 import type { JobsOptions } from "bullmq";
@@ -35,6 +36,8 @@ export interface DeliverAlertDeps {
   logger: Logger;
   now: () => Date;
   options?: AlertDeliveryOptions;
+  /** Folds repeated "no channel configured" warnings into one line per minute with a count. */
+  unconfiguredGate?: RepeatedLogGate;
 }
 
 export type AlertOutcome =
@@ -135,10 +138,23 @@ export async function deliverAlert(deps: DeliverAlertDeps, input: Alert): Promis
 
   if (!deps.notifier.configured) {
     if (record.inserted) {
-      log.warn(
-        { customerId: alert.customerId, title: alert.title, text: alert.text, data: alert.data },
-        "alert (no channel configured: set SLACK_WEBHOOK_URL or SMTP_URL + ALERT_EMAIL_TO)",
-      );
+      // Without a gate every alert is a warning; with one (the worker's), the first is logged in
+      // full and the rest counted, so a demo's first seconds are not dozens of identical lines.
+      const admitted = deps.unconfiguredGate ? deps.unconfiguredGate.admit("no-channel") : { repeated: 0 };
+      if (admitted) {
+        log.warn(
+          {
+            customerId: alert.customerId,
+            title: alert.title,
+            text: alert.text,
+            data: alert.data,
+            ...(admitted.repeated > 0 ? { repeated: admitted.repeated } : {}),
+          },
+          admitted.repeated > 0
+            ? `alert (no channel configured: set SLACK_WEBHOOK_URL or SMTP_URL + ALERT_EMAIL_TO); ${admitted.repeated} more since the last such line`
+            : "alert (no channel configured: set SLACK_WEBHOOK_URL or SMTP_URL + ALERT_EMAIL_TO)",
+        );
+      }
       alertsTotal.inc({ kind: alert.kind, outcome: "logged" });
       return { status: "logged" };
     }

@@ -7,6 +7,7 @@ import { registerInvoiceRoutes } from "./routes/invoices.routes";
 import { registerMeterEventRoutes } from "./routes/meter-events.routes";
 import { registerMeterRoutes } from "./routes/meters.routes";
 import { registerSubscriptionRoutes } from "./routes/subscriptions.routes";
+import { registerWebhookEndpointRoutes } from "./routes/webhook-endpoints.routes";
 import { SlidingWindowLimiter } from "./sliding-window.limiter";
 import { StripeFaults } from "./stripe.faults";
 import { newId } from "./stripe.ids";
@@ -159,6 +160,7 @@ export async function createStripeEmulator(opts: StripeEmulatorOptions = {}): Pr
   registerMeterEventRoutes(router);
   registerSubscriptionRoutes(router);
   registerInvoiceRoutes(router);
+  registerWebhookEndpointRoutes(router);
 
   const webhookDeliveries: WebhookDelivery[] = [];
   let chain: Promise<void> = Promise.resolve();
