@@ -195,3 +195,14 @@ describe("late usage and November's month end", () => {
     );
   });
 });
+
+describe("after the release", () => {
+  it("the report's invoice status follows Stripe when the invoice is paid", async () => {
+    const invoice = await h.invoiceFor(midMonth, OCT);
+    expect(invoice?.status).toBe("open");
+    h.emu.store.payInvoice(invoice?.id ?? "");
+    await h.deliverStripeEvents();
+    const report = await h.report(midMonth, OCT);
+    expect(report.invoice).toMatchObject({ id: invoice?.id, status: "paid", matches_ledger: true });
+  });
+});

@@ -79,6 +79,7 @@ export class HandleStripeEventUseCase {
   private readonly events: WebhookEventRepository;
   private readonly report: UsageReportRepository;
   private readonly items: UsageItemRepository;
+  private readonly monthCloses: CustomerMonthCloseRepository;
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -87,6 +88,7 @@ export class HandleStripeEventUseCase {
     this.events = new WebhookEventRepository(deps.database.db);
     this.report = new UsageReportRepository(deps.database.db);
     this.items = new UsageItemRepository(deps.database.db);
+    this.monthCloses = new CustomerMonthCloseRepository(deps.database.db);
   }
 
   async handle(eventId: string): Promise<StripeEventOutcome> {
@@ -103,6 +105,9 @@ export class HandleStripeEventUseCase {
       const customer = stringField(object, "customer");
       const invoiceId = stringField(object, "id");
       if (!customer || !invoiceId) throw new PermanentJobError(`${row.type}: invoice id or customer missing`);
+      // Re-read, as every handler does: the report shows the invoice's present status.
+      const invoice = await this.stripe.retrieveInvoice(invoiceId);
+      if (invoice.status) await this.monthCloses.updateInvoiceStatus(invoiceId, invoice.status);
       return this.syncPaymentState(customer, row.type === "invoice.payment_failed" ? invoiceId : null);
     }
     if (row.type === "invoice.created") {

@@ -181,6 +181,21 @@ export class CustomerMonthCloseRepository {
     );
   }
 
+  /**
+   * Follows an invoice's life after its release (paid, void, uncollectible), so the report's
+   * `invoice.status` says what Stripe says now, not what it was when the month closed.
+   * Returns how many customer-months name that invoice (0 for an invoice Sparks never recorded).
+   */
+  async updateInvoiceStatus(invoiceId: string, status: string): Promise<number> {
+    const rows = await executeRows(
+      this.db,
+      sql`update customer_month_closes set invoice_status = ${status}, updated_at = now()
+          where invoice_id = ${invoiceId} and invoice_status is distinct from ${status}
+          returning customer_id`,
+    );
+    return rows.length;
+  }
+
   /** Months of a customer that are closed, newest first. */
   async closedMonths(customerId: string): Promise<string[]> {
     const rows = await executeRows<{ month: unknown }>(
