@@ -58,6 +58,8 @@ export interface LangfuseEmulator {
   setRouteEnabled(route: LangfuseRouteName, enabled: boolean): void;
   /** Switches legacy batch ingestion between a pre-v4 server and a v4 server in events_only mode. */
   setLegacyIngestion(mode: LegacyIngestionMode): void;
+  /** OTLP export requests accepted, by encoding (tests prove which exporter they exercised). */
+  otlpRequests: { json: number; protobuf: number };
   /** OTLP/HTTP traces endpoint (what an OpenTelemetry exporter's `url` takes). */
   otlpTracesUrl: string;
   close(): Promise<void>;
@@ -111,6 +113,7 @@ export async function createLangfuseEmulator(
 
   let legacyMode: LegacyIngestionMode = options.legacyIngestion ?? "enabled";
   const writer = new IngestionWriter(store, () => now().getTime());
+  const otlpRequests = { json: 0, protobuf: 0 };
 
   // Langfuse accepts batches up to 3.5 MB; OTLP exporters may gzip their bodies.
   const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
@@ -231,6 +234,7 @@ export async function createLangfuseEmulator(
     }
     // ExportTraceServiceResponse without partial_success: `{}` in JSON, zero bytes in protobuf.
     const type = String(request.headers["content-type"] ?? "");
+    otlpRequests[type.includes("protobuf") ? "protobuf" : "json"]++;
     if (type.includes("protobuf"))
       return reply.code(200).type("application/x-protobuf").send(Buffer.alloc(0));
     return reply.code(200).send({});
@@ -260,6 +264,7 @@ export async function createLangfuseEmulator(
     setLegacyIngestion: (mode) => {
       legacyMode = mode;
     },
+    otlpRequests,
     otlpTracesUrl: `http://${host}:${address.port}/api/public/otel/v1/traces`,
     close: async () => {
       await app.close();
