@@ -1,5 +1,11 @@
 import { executeRows } from "@sparks/db";
-import { type CustomerFixture, createHarness, type Harness, syncAndDrain } from "./pipeline.harness";
+import {
+  type CustomerFixture,
+  createHarness,
+  type Harness,
+  type HarnessOptions,
+  syncAndDrain,
+} from "./pipeline.harness";
 
 /**
  * Shared steps of the real-SDK tests (issue 15): a pipeline harness whose clock is past the
@@ -13,10 +19,13 @@ export interface SdkHarness {
   customers: CustomerFixture[];
 }
 
-export async function createSdkHarness(refs: readonly string[]): Promise<SdkHarness> {
+export async function createSdkHarness(
+  refs: readonly string[],
+  options: Pick<HarnessOptions, "langfuseApi"> = {},
+): Promise<SdkHarness> {
   // The pipeline reads closed windows ending at now − LANGFUSE_LAG (15 min): run its clock 20
   // minutes ahead so traces written now are billable, while Langfuse and Stripe keep real time.
-  const h = await createHarness({ now: () => new Date(Date.now() + 20 * MINUTE) });
+  const h = await createHarness({ ...options, now: () => new Date(Date.now() + 20 * MINUTE) });
   const customers = await h.addCustomers(refs);
   h.startWorkers();
   return { h, customers };

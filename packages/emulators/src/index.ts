@@ -5,4 +5,5 @@ export {
   startDemoEmulators,
 } from "./demo/demo-emulators";
 export * from "./langfuse/index";
+export * from "./openai/index";
 export * from "./stripe/index";
