@@ -116,6 +116,23 @@ describe("sparks (as a process)", () => {
       expect(res.status).toBe(200);
       const body = (await res.json()) as { data: unknown[] };
       expect(body.data).toHaveLength(5);
+      // Ingestion is open too, and the OTLP URL is printed for apps and Flowise to point at.
+      await until(
+        async () => (output().includes("OTLP/HTTP traces") ? true : undefined),
+        10_000,
+        "OTLP line",
+      );
+      expect(output()).toContain(`${env.LANGFUSE_BASEURL}/api/public/otel/v1/traces`);
+      const ingest = await fetch(`${env.LANGFUSE_BASEURL}/api/public/ingestion`, {
+        method: "POST",
+        headers: { authorization: `Basic ${auth}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          batch: [
+            { id: "e1", type: "trace-create", timestamp: new Date().toISOString(), body: { id: "t-cli" } },
+          ],
+        }),
+      });
+      expect(ingest.status).toBe(207);
     } finally {
       child.kill("SIGTERM");
       expect(await exited(child)).toBe(0);
