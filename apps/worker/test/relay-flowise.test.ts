@@ -21,8 +21,15 @@ let relay: Relay;
 let rows: LedgerRow[];
 const relayedTraceIds: string[] = [];
 let directTraceId = "";
+let noOverrideTraceId = "";
+const billing = () => ({ userId: dana.ref, metadata: { compute_ms: 6000, cost_center: "relay" } });
 
-async function prediction(baseUrl: string, question: string, userId: string): Promise<string> {
+/** One Flowise chatflow prediction; `override` null is a chatflow whose Override Configuration is off. */
+async function prediction(
+  baseUrl: string,
+  question: string,
+  override: { userId: string; metadata: Record<string, unknown> } | null,
+): Promise<string> {
   const chain = ChatPromptTemplate.fromMessages([["human", "{question}"]]).pipe(
     new ChatOpenAI({
       model: "gpt-4o-mini",
@@ -37,8 +44,7 @@ async function prediction(baseUrl: string, question: string, userId: string): Pr
     secretKey: h.langfuse.secretKey,
     baseUrl,
     sdkIntegration: "Flowise",
-    userId,
-    metadata: { compute_ms: 6000, cost_center: "relay" },
+    ...override,
   });
   await chain.invoke({ question }, { callbacks: [handler] });
   await handler.shutdownAsync();
@@ -53,10 +59,11 @@ beforeAll(async () => {
   openai = await createOpenAiStub({ promptTokens: 90, completionTokens: 10 });
   relay = await createRelay({ targetUrl: h.langfuse.url });
 
-  directTraceId = await prediction(h.langfuse.url, "straight to Langfuse v4", dana.ref);
+  directTraceId = await prediction(h.langfuse.url, "straight to Langfuse v4", billing());
   for (const q of ["via the relay 1", "via the relay 2", "via the relay 3"]) {
-    relayedTraceIds.push(await prediction(relay.url, q, dana.ref));
+    relayedTraceIds.push(await prediction(relay.url, q, billing()));
   }
+  noOverrideTraceId = await prediction(relay.url, "override off", null);
   await relay.drained();
   await syncRecent(h);
   rows = await ledgerRows(h);
@@ -102,5 +109,13 @@ it("Sparks bills the relayed predictions exactly, keyed by their OTel trace ids"
   // 3 × 100 tokens = 30 Sparks; 3 × 6 s = 15 Sparks.
   expect(meterTotal(h, dana, "ai_tokens")).toBe(30);
   expect(meterTotal(h, dana, "compute")).toBe(15);
-  expect(rows.filter((r) => r.status !== "sent")).toEqual([]);
+});
+
+it("a Flowise trace without a customer (Override Configuration off) is quarantined saying so", () => {
+  const mine = rows.filter((r) => r.trace_id === otelTraceId(noOverrideTraceId));
+  expect(mine.map((r) => [r.usage_category, r.status])).toEqual([["ai_tokens", "quarantined"]]);
+  expect(mine[0]?.reason).toContain("enable the chatflow's Override Configuration");
+  expect(rows.filter((r) => r.status !== "sent").map((r) => r.trace_id)).toEqual([
+    otelTraceId(noOverrideTraceId),
+  ]);
 });

@@ -168,9 +168,16 @@ function resolveCustomer(trace: TraceInput): { customerRef: string | null; probl
   if (typeof trace.userId === "string" && trace.userId.trim() !== "") {
     return { customerRef: trace.userId.trim(), problem: null };
   }
+  const integration = findMetadata(trace, "sdk_integration")?.value;
+  // Flowise chatflows drop the caller's overrideConfig.analytics.langFuse (userId, metadata)
+  // silently unless the chatflow's Override Configuration is enabled (docs/flowise.md).
+  const hint =
+    typeof integration === "string" && integration.toLowerCase() === "flowise"
+      ? "; the trace comes from Flowise: enable the chatflow's Override Configuration (Configuration → Security) so overrideConfig.analytics.langFuse.userId reaches Langfuse, see docs/flowise.md"
+      : "";
   return {
     customerRef: null,
-    problem: "missing customer_id: the trace has no customer_id metadata and no userId",
+    problem: `missing customer_id: the trace has no customer_id metadata and no userId${hint}`,
   };
 }
 

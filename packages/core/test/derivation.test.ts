@@ -122,6 +122,16 @@ describe("deriveUsage: customer, tier hint, cost center", () => {
     expect(result.items).toHaveLength(1);
   });
 
+  it("says a Flowise trace without a customer probably has its Override Configuration off", () => {
+    const result = deriveUsage(
+      trace({ metadata: { sdk_integration: "Flowise", compute_ms: 1 }, userId: null }),
+      config,
+    );
+    expect(result.traceProblem).toMatch(
+      /^missing customer_id: .*Flowise: enable the chatflow's Override Configuration/,
+    );
+  });
+
   it("takes a whole-number customer_id as the id it spells", () => {
     const result = deriveUsage(trace({ metadata: { customer_id: 42 }, userId: "u" }), config);
     expect(result.customerRef).toBe("42");

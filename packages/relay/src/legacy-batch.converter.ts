@@ -83,7 +83,7 @@ const observationBody = z.object({
   promptVersion: nullish(z.number().int()),
 });
 
-type TraceBody = z.infer<typeof traceBody>;
+type TraceBody = z.infer<typeof traceBody> & { sdkIntegration?: string };
 type ObservationBody = z.infer<typeof observationBody>;
 
 const OBSERVATION_EVENTS: Record<string, "span" | "generation" | "event"> = {
@@ -246,7 +246,11 @@ export class LegacyBatchConverter {
     this.now = options.now ?? Date.now;
   }
 
-  convert(batch: readonly unknown[]): ConvertedBatch {
+  /**
+   * `sdkIntegration` (the sender's `x-langfuse-sdk-integration`, "Flowise" for Flowise) is kept in
+   * the trace metadata as `sdk_integration`, so Sparks can say why a Flowise trace lacks a customer.
+   */
+  convert(batch: readonly unknown[], context: { sdkIntegration?: string } = {}): ConvertedBatch {
     const successes: EventResult[] = [];
     const errors: EventResult[] = [];
     const passThrough: unknown[] = [];
@@ -285,6 +289,7 @@ export class LegacyBatchConverter {
           ...parsed.data,
           id: traceId,
           timestamp: parsed.data.timestamp ?? (event.timestamp as string),
+          ...(context.sdkIntegration ? { sdkIntegration: context.sdkIntegration } : {}),
         };
         this.traces.set(traceId, merge(this.traces.get(traceId), patch));
         touchedTraces.add(traceId);
@@ -358,11 +363,12 @@ export class LegacyBatchConverter {
   private traceAttributes(traceId: string): OtlpAttribute[] {
     const trace = this.traces.get(traceId);
     if (!trace) return [];
-    const metadata = isRecord(trace.metadata)
+    const own = isRecord(trace.metadata)
       ? trace.metadata
       : trace.metadata === undefined || trace.metadata === null
         ? undefined
         : { metadata: trace.metadata };
+    const metadata = trace.sdkIntegration ? { sdk_integration: trace.sdkIntegration, ...own } : own;
     return [
       str("langfuse.trace.name", trace.name),
       str("user.id", trace.userId),

@@ -79,7 +79,15 @@ export async function createRelay(options: RelayOptions): Promise<Relay> {
       });
     }
     counters.batchesReceived++;
-    const converted = converter.convert(body.batch);
+    const envelope = (body as { metadata?: { sdk_integration?: unknown } }).metadata;
+    const header = request.headers["x-langfuse-sdk-integration"];
+    const sdkIntegration =
+      typeof header === "string" && header !== ""
+        ? header
+        : typeof envelope?.sdk_integration === "string"
+          ? envelope.sdk_integration
+          : undefined;
+    const converted = converter.convert(body.batch, sdkIntegration ? { sdkIntegration } : {});
     const deliveries: Delivery[] = [];
     if (converted.otlp) {
       deliveries.push({
