@@ -5,6 +5,7 @@ import { DEFAULT_BILLING_CONFIG, deriveUsage, type ObservationInput } from "@spa
 import { createLangfuseEmulator, createOpenAiStub } from "@sparks/emulators";
 import { createLangfuseReader } from "@sparks/langfuse";
 import { createRelay } from "@sparks/relay";
+import { billThroughSparks } from "./billing.leg";
 
 /**
  * `pnpm e2e:flowise` (outside CI: ~8 minutes and ~3 GB the first time, then ~1 minute).
@@ -269,7 +270,24 @@ async function main(): Promise<void> {
     if (JSON.stringify(sort(summary)) !== JSON.stringify(sort(expected))) {
       throw new Error(`expected ${JSON.stringify(sort(expected))}`);
     }
-    step("OK: 3 Flowise predictions → relay → Langfuse v4 (events_only) → billed by Sparks' rules");
+    step("derivation OK; now Sparks' worker pipeline → Stripe emulator");
+    const totals = await billThroughSparks(langfuse, customers);
+    step(`Stripe meter totals: ${JSON.stringify(Object.fromEntries(totals))}`);
+    // ada: 2 predictions × 50 tokens = 10 Sparks, 2 × 1.5 s = 2.5 → 2 whole Sparks sent (never more than exact);
+    // grace: 5 Sparks of tokens, 1.25 → 1 of compute.
+    const want = {
+      "auth0|e2e-ada|sparks_ai_tokens": 10,
+      "auth0|e2e-ada|sparks_compute": 2,
+      "auth0|e2e-grace|sparks_ai_tokens": 5,
+      "auth0|e2e-grace|sparks_compute": 1,
+    };
+    for (const [key, value] of Object.entries(want)) {
+      if (totals.get(key) !== value)
+        throw new Error(`Stripe ${key}: expected ${value}, got ${totals.get(key)}`);
+    }
+    step(
+      "OK: 3 Flowise predictions → sparks relay → Langfuse v4 (events_only) → Sparks → Stripe totals exact",
+    );
   } finally {
     flowise.kill("SIGTERM");
     await relay.close(2000);
