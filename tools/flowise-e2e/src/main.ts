@@ -9,13 +9,14 @@ import { billThroughSparks } from "./billing.leg";
 
 /**
  * `pnpm e2e:flowise` (outside CI: ~8 minutes and ~3 GB the first time, then ~1 minute).
- * Installs flowise@3.1.4 into FLOWISE_E2E_DIR (default /tmp/sparks-flowise-e2e), starts it with
- * a chatflow from Flowise's own marketplace template ("Conversation Chain") whose ChatOpenAI
- * points at a local OpenAI stub (non-streaming) and whose Langfuse analytics point at
- * `sparks relay`, in front of the Langfuse emulator acting as a v4 server (events_only). Three
- * predictions carry billing data in overrideConfig.analytics.langFuse (Override Configuration
- * enabled); the script then reads Langfuse as Sparks does (v2 observations) and checks each
- * trace derives the expected customer and token usage. Exit code 0 on success.
+ * Installs flowise@3.1.4 into FLOWISE_E2E_DIR (default /tmp/sparks-flowise-e2e) and starts it
+ * with a chatflow (Flowise's "Conversation Chain" template) and an Agentflow V2 ("Translator"
+ * template), both on ChatOpenAI against a local OpenAI stub (non-streaming) and with Langfuse
+ * analytics pointed at `sparks relay`, in front of the Langfuse emulator acting as a v4 server
+ * (events_only). Four predictions (3 chatflow with Override Configuration enabled, 1 agentflow)
+ * carry billing data in overrideConfig.analytics.langFuse; the script checks what Sparks derives
+ * from Langfuse, then bills it through Sparks' worker pipeline and checks the Stripe emulator's
+ * meter totals. Exit code 0 on success.
  */
 
 const DIR = process.env.FLOWISE_E2E_DIR ?? "/tmp/sparks-flowise-e2e";
@@ -190,10 +191,45 @@ async function main(): Promise<void> {
     );
     step(`chatflow ${chatflow.id} created`);
 
-    const customers = ["auth0|e2e-ada", "auth0|e2e-grace", "auth0|e2e-ada"];
+    // An Agentflow V2 from Flowise's "Translator" template, its LLM node switched to ChatOpenAI on the stub.
+    const agentTemplate = JSON.parse(
+      readFileSync(join(DIR, "node_modules/flowise/marketplaces/agentflowsv2/Translator.json"), "utf8"),
+    ) as { nodes: { data: { name: string; inputs: Record<string, unknown> } }[]; edges: unknown[] };
+    for (const node of agentTemplate.nodes) {
+      if (node.data.name === "llmAgentflow") {
+        node.data.inputs.llmModel = "chatOpenAI";
+        node.data.inputs.llmModelConfig = {
+          FLOWISE_CREDENTIAL_ID: openaiCredential,
+          credential: openaiCredential,
+          modelName: "gpt-4o-mini",
+          temperature: 0.9,
+          streaming: false,
+          basepath: openai.url,
+          llmModel: "chatOpenAI",
+        };
+      }
+    }
+    const agentflow = await json(
+      await fetch(`${FLOWISE}/api/v1/chatflows`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({
+          name: "sparks-e2e-agentflow",
+          type: "AGENTFLOW",
+          deployed: true,
+          flowData: JSON.stringify({ nodes: agentTemplate.nodes, edges: agentTemplate.edges }),
+          analytic: JSON.stringify({ langFuse: { credentialId: langfuseCredential, status: true } }),
+        }),
+      }),
+      "create agentflow",
+    );
+    step(`agentflow ${agentflow.id} created`);
+
+    const customers = ["auth0|e2e-ada", "auth0|e2e-grace", "auth0|e2e-ada", "auth0|e2e-grace"];
+    const flows = [chatflow.id, chatflow.id, chatflow.id, agentflow.id];
     for (const [i, customer] of customers.entries()) {
       const answer = await json(
-        await fetch(`${FLOWISE}/api/v1/prediction/${chatflow.id}`, {
+        await fetch(`${FLOWISE}/api/v1/prediction/${flows[i]}`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({
@@ -212,7 +248,7 @@ async function main(): Promise<void> {
       step(`prediction ${i + 1}: ${String(answer.text).slice(0, 60)}`);
     }
     // langfuse-langchain flushes ~10 s after the answer; the relay then forwards.
-    await waitFor("3 relayed traces", async () => langfuse.store.traceCount >= 3, 90_000);
+    await waitFor("4 relayed traces", async () => langfuse.store.traceCount >= 4, 90_000);
     await relay.drained();
 
     const reader = createLangfuseReader({
@@ -273,20 +309,19 @@ async function main(): Promise<void> {
     step("derivation OK; now Sparks' worker pipeline → Stripe emulator");
     const totals = await billThroughSparks(langfuse, customers);
     step(`Stripe meter totals: ${JSON.stringify(Object.fromEntries(totals))}`);
-    // ada: 2 predictions × 50 tokens = 10 Sparks, 2 × 1.5 s = 2.5 → 2 whole Sparks sent (never more than exact);
-    // grace: 5 Sparks of tokens, 1.25 → 1 of compute.
+    // Each: 2 predictions × 50 tokens = 10 Sparks; 2 × 1.5 s = 2.5 → 2 whole Sparks sent (never more than exact).
     const want = {
       "auth0|e2e-ada|sparks_ai_tokens": 10,
       "auth0|e2e-ada|sparks_compute": 2,
-      "auth0|e2e-grace|sparks_ai_tokens": 5,
-      "auth0|e2e-grace|sparks_compute": 1,
+      "auth0|e2e-grace|sparks_ai_tokens": 10,
+      "auth0|e2e-grace|sparks_compute": 2,
     };
     for (const [key, value] of Object.entries(want)) {
       if (totals.get(key) !== value)
         throw new Error(`Stripe ${key}: expected ${value}, got ${totals.get(key)}`);
     }
     step(
-      "OK: 3 Flowise predictions → sparks relay → Langfuse v4 (events_only) → Sparks → Stripe totals exact",
+      "OK: 3 chatflow + 1 Agentflow V2 predictions → sparks relay → Langfuse v4 (events_only) → Sparks → Stripe totals exact",
     );
   } finally {
     flowise.kill("SIGTERM");
