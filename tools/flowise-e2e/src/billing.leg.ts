@@ -12,12 +12,12 @@ import pino from "pino";
  * The last leg of `pnpm e2e:flowise`: Sparks' real worker pipeline (its own Postgres database and
  * Redis prefix, like the tests) syncs what Flowise wrote to the Langfuse emulator and sends it to
  * the Stripe emulator through the real `stripe` SDK. Returns the whole Sparks Stripe was told
- * per `customer|event_name`.
+ * per `customer|event_name`, and the reasons of the quarantined items.
  */
 export async function billThroughSparks(
   langfuse: LangfuseEmulator,
   customerRefs: readonly string[],
-): Promise<Map<string, number>> {
+): Promise<{ totals: Map<string, number>; quarantined: string[] }> {
   const database = await createTestDatabase({ maxConnections: 6 });
   const redis = await createTestRedis();
   const stripe = await createStripeEmulator({ rateLimitPerSecond: 25 });
@@ -97,7 +97,11 @@ export async function billThroughSparks(
     for (const t of stripe.recording.meterTotals()) {
       totals.set(`${stripeIds.get(t.customer) ?? t.customer}|${t.eventName}`, t.value);
     }
-    return totals;
+    const quarantined = await executeRows<{ reason: string | null }>(
+      database.database.db,
+      "select reason from usage_items where status = 'quarantined'",
+    );
+    return { totals, quarantined: quarantined.map((r) => r.reason ?? "") };
   } finally {
     await runtime?.close();
     await queues.close().catch(() => undefined);

@@ -14,7 +14,9 @@ import { billThroughSparks } from "./billing.leg";
  * template), both on ChatOpenAI against a local OpenAI stub (non-streaming) and with Langfuse
  * analytics pointed at `sparks relay`, in front of the Langfuse emulator acting as a v4 server
  * (events_only). Four predictions (3 chatflow with Override Configuration enabled, 1 agentflow)
- * carry billing data in overrideConfig.analytics.langFuse; the script checks what Sparks derives
+ * carry billing data in overrideConfig.analytics.langFuse, and one more goes to a copy of the
+ * chatflow with Override Configuration off (Flowise drops the override: it must end quarantined
+ * with the Flowise hint); the script checks what Sparks derives
  * from Langfuse, then bills it through Sparks' worker pipeline and checks the Stripe emulator's
  * meter totals. Exit code 0 on success.
  */
@@ -191,6 +193,22 @@ async function main(): Promise<void> {
     );
     step(`chatflow ${chatflow.id} created`);
 
+    // The same chatflow with Override Configuration off: Flowise drops the caller's langFuse override.
+    const closedChatflow = await json(
+      await fetch(`${FLOWISE}/api/v1/chatflows`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({
+          name: "sparks-e2e-override-off",
+          type: "CHATFLOW",
+          deployed: true,
+          flowData: JSON.stringify({ nodes: template.nodes, edges: template.edges }),
+          analytic: JSON.stringify({ langFuse: { credentialId: langfuseCredential, status: true } }),
+        }),
+      }),
+      "create chatflow without override",
+    );
+
     // An Agentflow V2 from Flowise's "Translator" template, its LLM node switched to ChatOpenAI on the stub.
     const agentTemplate = JSON.parse(
       readFileSync(join(DIR, "node_modules/flowise/marketplaces/agentflowsv2/Translator.json"), "utf8"),
@@ -225,8 +243,14 @@ async function main(): Promise<void> {
     );
     step(`agentflow ${agentflow.id} created`);
 
-    const customers = ["auth0|e2e-ada", "auth0|e2e-grace", "auth0|e2e-ada", "auth0|e2e-grace"];
-    const flows = [chatflow.id, chatflow.id, chatflow.id, agentflow.id];
+    const customers = [
+      "auth0|e2e-ada",
+      "auth0|e2e-grace",
+      "auth0|e2e-ada",
+      "auth0|e2e-grace",
+      "auth0|e2e-ada",
+    ];
+    const flows = [chatflow.id, chatflow.id, chatflow.id, agentflow.id, closedChatflow.id];
     for (const [i, customer] of customers.entries()) {
       const answer = await json(
         await fetch(`${FLOWISE}/api/v1/prediction/${flows[i]}`, {
@@ -248,7 +272,7 @@ async function main(): Promise<void> {
       step(`prediction ${i + 1}: ${String(answer.text).slice(0, 60)}`);
     }
     // langfuse-langchain flushes ~10 s after the answer; the relay then forwards.
-    await waitFor("4 relayed traces", async () => langfuse.store.traceCount >= 4, 90_000);
+    await waitFor("5 relayed traces", async () => langfuse.store.traceCount >= 5, 90_000);
     await relay.drained();
 
     const reader = createLangfuseReader({
@@ -296,18 +320,28 @@ async function main(): Promise<void> {
       problem: d.traceProblem,
     }));
     step(`derived: ${JSON.stringify(summary)}`);
-    const expected = customers.map((c) => ({
+    const expected = customers.slice(0, 4).map((c) => ({
       customer: c,
       items: `ai_tokens=${PROMPT_TOKENS + COMPLETION_TOKENS},compute=1500`,
       problem: null,
     }));
     const sort = (xs: typeof summary) =>
       [...xs].sort((a, b) => String(a.customer).localeCompare(String(b.customer)));
-    if (JSON.stringify(sort(summary)) !== JSON.stringify(sort(expected))) {
+    const offProblem = summary.find((x) => x.customer === null)?.problem ?? "";
+    if (!offProblem.includes("Override Configuration")) {
+      throw new Error(
+        `the override-off trace should lack a customer with the Flowise hint, got ${JSON.stringify(summary)}`,
+      );
+    }
+    if (JSON.stringify(sort(summary.filter((x) => x.customer !== null))) !== JSON.stringify(sort(expected))) {
       throw new Error(`expected ${JSON.stringify(sort(expected))}`);
     }
     step("derivation OK; now Sparks' worker pipeline → Stripe emulator");
-    const totals = await billThroughSparks(langfuse, customers);
+    const { totals, quarantined } = await billThroughSparks(langfuse, customers);
+    step(`quarantined: ${JSON.stringify(quarantined)}`);
+    if (quarantined.length !== 1 || !quarantined[0]?.includes("Override Configuration")) {
+      throw new Error("expected exactly the override-off prediction quarantined with the Flowise hint");
+    }
     step(`Stripe meter totals: ${JSON.stringify(Object.fromEntries(totals))}`);
     // Each: 2 predictions × 50 tokens = 10 Sparks; 2 × 1.5 s = 2.5 → 2 whole Sparks sent (never more than exact).
     const want = {
