@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createStripeEmulator, type StripeEmulator } from "@sparks/emulators";
+import { createLangfuseEmulator, createStripeEmulator, type StripeEmulator } from "@sparks/emulators";
 import { createTestDatabase, TEST_REDIS_URL } from "@sparks/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cleanEnv, exited, runSparks, spawnSparks, until } from "./cli-harness";
@@ -19,7 +19,7 @@ describe("sparks (as a process)", () => {
   it("prints help listing the commands", async () => {
     const r = await runSparks(["--help"], cleanEnv());
     expect(r.code).toBe(0);
-    for (const cmd of ["start", "api", "worker", "migrate", "stripe:setup", "emulate"]) {
+    for (const cmd of ["start", "api", "worker", "migrate", "stripe:setup", "emulate", "relay"]) {
       expect(r.stdout).toContain(cmd);
     }
   });
@@ -116,9 +116,65 @@ describe("sparks (as a process)", () => {
       expect(res.status).toBe(200);
       const body = (await res.json()) as { data: unknown[] };
       expect(body.data).toHaveLength(5);
+      // Ingestion is open too, and the OTLP URL is printed for apps and Flowise to point at.
+      await until(
+        async () => (output().includes("OTLP/HTTP traces") ? true : undefined),
+        10_000,
+        "OTLP line",
+      );
+      expect(output()).toContain(`${env.LANGFUSE_BASEURL}/api/public/otel/v1/traces`);
+      const ingest = await fetch(`${env.LANGFUSE_BASEURL}/api/public/ingestion`, {
+        method: "POST",
+        headers: { authorization: `Basic ${auth}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          batch: [
+            { id: "e1", type: "trace-create", timestamp: new Date().toISOString(), body: { id: "t-cli" } },
+          ],
+        }),
+      });
+      expect(ingest.status).toBe(207);
     } finally {
       child.kill("SIGTERM");
       expect(await exited(child)).toBe(0);
+    }
+  });
+
+  it("relay forwards a legacy batch to a Langfuse in events_only mode as OTLP, and stops on SIGTERM", async () => {
+    const langfuse = await createLangfuseEmulator({ legacyIngestion: "events_only" });
+    const { child, output } = spawnSparks(
+      ["relay", "--port", "0", "--target", langfuse.url],
+      cleanEnv({ RELAY_MAX_BUFFER: "10" }),
+    );
+    try {
+      const url = await until(async () => /^RELAY_URL=(\S+)$/m.exec(output())?.[1], 30_000, "RELAY_URL line");
+      const auth = Buffer.from(`${langfuse.publicKey}:${langfuse.secretKey}`).toString("base64");
+      const now = new Date().toISOString();
+      const res = await fetch(`${url}/api/public/ingestion`, {
+        method: "POST",
+        headers: { authorization: `Basic ${auth}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          batch: [
+            { id: "e1", type: "trace-create", timestamp: now, body: { id: "t-relay", userId: "cust_cli" } },
+            {
+              id: "e2",
+              type: "span-create",
+              timestamp: now,
+              body: { id: "s1", traceId: "t-relay", startTime: now },
+            },
+          ],
+        }),
+      });
+      expect(res.status).toBe(207);
+      await until(
+        async () => (langfuse.store.observationCount >= 2 ? true : undefined),
+        10_000,
+        "relayed spans",
+      );
+      expect(langfuse.otlpRequests.json).toBeGreaterThan(0);
+    } finally {
+      child.kill("SIGTERM");
+      expect(await exited(child)).toBe(0);
+      await langfuse.close();
     }
   });
 

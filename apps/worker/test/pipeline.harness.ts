@@ -40,6 +40,8 @@ export interface HarnessOptions {
   stripeRateLimit?: number;
   pipeline?: PipelineOptions;
   langfuseNow?: () => Date;
+  /** LANGFUSE_API (default v2). */
+  langfuseApi?: "v1" | "v2" | "auto";
   now?: () => Date;
   /** The Stripe emulator's clock (ms), e.g. to move past its 24 h identifier memory. */
   stripeNow?: () => number;
@@ -84,7 +86,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     LANGFUSE_PUBLIC_KEY: langfuse.publicKey,
     LANGFUSE_SECRET_KEY: langfuse.secretKey,
     LANGFUSE_BASEURL: langfuse.url,
-    LANGFUSE_API: "v2",
+    LANGFUSE_API: options.langfuseApi ?? "v2",
     LANGFUSE_LAG: "900",
   };
   const config = loadConfig(env);

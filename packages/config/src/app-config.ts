@@ -43,6 +43,11 @@ export interface AppConfig {
     api: LangfuseApiMode;
     lagSeconds: number;
   };
+  /** `sparks relay`: Langfuse legacy batches in, OTLP to `targetUrl` out. */
+  relay: {
+    targetUrl: string;
+    maxBufferedBatches: number;
+  };
   auth0: {
     domain: string | null;
     clientId: string | null;

@@ -85,6 +85,8 @@ export const envSchema = {
   LANGFUSE_BASEURL: optionalUrl(["http:", "https:"]),
   LANGFUSE_API: optionalString.pipe(z.enum(["v2", "v1", "auto"]).optional()),
   LANGFUSE_LAG: wholeNumber("a whole number of seconds"),
+  RELAY_TARGET_URL: optionalUrl(["http:", "https:"]),
+  RELAY_MAX_BUFFER: wholeNumber("a whole number of batches", 1),
   AUTH0_DOMAIN: optionalString.pipe(
     z
       .string()

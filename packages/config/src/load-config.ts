@@ -125,6 +125,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): AppConfig
       api: e.LANGFUSE_API ?? "auto",
       lagSeconds: e.LANGFUSE_LAG ?? 900,
     },
+    relay: {
+      // `sparks relay` forwards to the Langfuse Sparks reads, unless told otherwise.
+      targetUrl: e.RELAY_TARGET_URL ?? e.LANGFUSE_BASEURL ?? "https://cloud.langfuse.com",
+      maxBufferedBatches: e.RELAY_MAX_BUFFER ?? 1000,
+    },
     auth0: {
       domain,
       clientId: e.AUTH0_CLIENT_ID ?? null,

@@ -44,12 +44,41 @@ function findMetadata(trace: TraceInput, key: string): FoundValue | undefined {
   return undefined;
 }
 
-/** Validates one quantity: a finite, non-negative JSON number (whole when `whole`). */
+/**
+ * SPEC §2: a quantity may also be a string holding a plain non-negative decimal ("1500",
+ * "0.25"), because Langfuse's v5 SDKs propagate metadata values only as strings. Signs,
+ * exponents, units, spaces and words ("1e3", "1.5k", "NaN") stay bad values.
+ */
+const PLAIN_DECIMAL_STRING = /^\d+(?:\.\d+)?$/;
+
+/**
+ * Validates one quantity: a finite, non-negative JSON number or plain decimal string (whole
+ * when `whole`).
+ */
 function checkQuantity(value: unknown, label: string, whole: boolean): Measured {
+  if (typeof value === "string") {
+    if (!PLAIN_DECIMAL_STRING.test(value)) {
+      return {
+        kind: "bad",
+        reason: `${label} must be a number or a plain non-negative decimal string (like "1500" or "0.25"), got ${describeValue(value)}`,
+        rawValue: value,
+      };
+    }
+    const parsed = parseDecimal(value);
+    if (!parsed.ok) return { kind: "bad", reason: `${label}: ${parsed.err.message}`, rawValue: value };
+    if (whole && parsed.val.exponent < 0) {
+      return {
+        kind: "bad",
+        reason: `${label} must be a whole number of tokens, got ${describeValue(value)}`,
+        rawValue: value,
+      };
+    }
+    return { kind: "value", quantity: parsed.val };
+  }
   if (typeof value !== "number") {
     return {
       kind: "bad",
-      reason: `${label} must be a JSON number, got ${describeValue(value)}`,
+      reason: `${label} must be a number or a plain non-negative decimal string, got ${describeValue(value)}`,
       rawValue: value,
     };
   }
@@ -126,17 +155,29 @@ function resolveCustomer(trace: TraceInput): { customerRef: string | null; probl
     if (typeof found.value === "string" && found.value.trim() !== "") {
       return { customerRef: found.value.trim(), problem: null };
     }
+    // A whole-number id (e.g. a numeric user id written as a JSON number, or a string that
+    // Langfuse's metadata round trip JSON-parsed into a number) names the customer "42".
+    if (typeof found.value === "number" && Number.isSafeInteger(found.value) && found.value >= 0) {
+      return { customerRef: String(found.value), problem: null };
+    }
     return {
       customerRef: null,
-      problem: `customer_id (${found.where}) must be a non-empty string, got ${describeValue(found.value)}`,
+      problem: `customer_id (${found.where}) must be a non-empty string or a whole number, got ${describeValue(found.value)}`,
     };
   }
   if (typeof trace.userId === "string" && trace.userId.trim() !== "") {
     return { customerRef: trace.userId.trim(), problem: null };
   }
+  const integration = findMetadata(trace, "sdk_integration")?.value;
+  // Flowise chatflows drop the caller's overrideConfig.analytics.langFuse (userId, metadata)
+  // silently unless the chatflow's Override Configuration is enabled (docs/flowise.md).
+  const hint =
+    typeof integration === "string" && integration.toLowerCase() === "flowise"
+      ? "; the trace comes from Flowise: enable the chatflow's Override Configuration (Configuration → Security) so overrideConfig.analytics.langFuse.userId reaches Langfuse, see docs/flowise.md"
+      : "";
   return {
     customerRef: null,
-    problem: "missing customer_id: the trace has no customer_id metadata and no userId",
+    problem: `missing customer_id: the trace has no customer_id metadata and no userId${hint}`,
   };
 }
 

@@ -122,10 +122,33 @@ describe("deriveUsage: customer, tier hint, cost center", () => {
     expect(result.items).toHaveLength(1);
   });
 
-  it("flags a non-string customer_id naming the value", () => {
+  it("says a Flowise trace without a customer probably has its Override Configuration off", () => {
+    const result = deriveUsage(
+      trace({ metadata: { sdk_integration: "Flowise", compute_ms: 1 }, userId: null }),
+      config,
+    );
+    expect(result.traceProblem).toMatch(
+      /^missing customer_id: .*Flowise: enable the chatflow's Override Configuration/,
+    );
+  });
+
+  it("takes a whole-number customer_id as the id it spells", () => {
     const result = deriveUsage(trace({ metadata: { customer_id: 42 }, userId: "u" }), config);
+    expect(result.customerRef).toBe("42");
+    expect(result.traceProblem).toBeNull();
+  });
+
+  it.each([
+    [4.5, "4.5"],
+    [-1, "-1"],
+    [true, "boolean true"],
+    [{ id: "c" }, "an object"],
+  ])("flags a customer_id of %j naming the value", (value, shown) => {
+    const result = deriveUsage(trace({ metadata: { customer_id: value }, userId: "u" }), config);
     expect(result.customerRef).toBeNull();
-    expect(result.traceProblem).toBe("customer_id (trace metadata) must be a non-empty string, got 42");
+    expect(result.traceProblem).toBe(
+      `customer_id (trace metadata) must be a non-empty string or a whole number, got ${shown}`,
+    );
   });
 
   it("keeps subscription_tier as a hint and warns on non-string optional keys", () => {
@@ -172,13 +195,50 @@ describe("deriveUsage: usage_category", () => {
   });
 });
 
+describe("deriveUsage: plain decimal strings are quantities (SPEC §2, v5 SDK metadata)", () => {
+  it("bills string quantities exactly like the numbers they spell", () => {
+    const fromStrings = deriveUsage(
+      trace({
+        metadata: { customer_id: "c", compute_ms: "1500", storage_gb_hours: "0.25" },
+        observations: [
+          generation("g", { input: "1000", output: "200" }),
+          generation("h", { total: "300.0" }),
+        ],
+      }),
+      config,
+    );
+    const fromNumbers = deriveUsage(
+      trace({
+        metadata: { customer_id: "c", compute_ms: 1500, storage_gb_hours: 0.25 },
+        observations: [generation("g", { input: 1000, output: 200 }), generation("h", { total: 300 })],
+      }),
+      config,
+    );
+    expect(fromStrings.quarantined).toEqual([]);
+    expect(fromStrings.items).toEqual(fromNumbers.items);
+    expect(fromStrings.items.map((i) => [i.category, i.quantity])).toEqual([
+      ["ai_tokens", "1500"],
+      ["compute", "1500"],
+      ["storage", "0.25"],
+    ]);
+  });
+
+  it('yields no item for the string "0"', () => {
+    const result = deriveUsage(trace({ metadata: { customer_id: "c", compute_ms: "0" } }), config);
+    expect(result.items).toEqual([]);
+    expect(result.quarantined).toEqual([]);
+  });
+});
+
 describe("deriveUsage: bad values quarantine with a reason", () => {
   it.each([
-    [
-      { compute_ms: "1500" },
-      "compute",
-      'compute_ms (trace metadata) must be a JSON number, got the string "1500"',
-    ],
+    ...["1.5k", "n/a", "1e3", "NaN", "-5", " 15", "1,500", "0x10", "", ".5", "5."].map(
+      (text): [Record<string, unknown>, string, string] => [
+        { compute_ms: text },
+        "compute",
+        `compute_ms (trace metadata) must be a number or a plain non-negative decimal string (like "1500" or "0.25"), got the string ${JSON.stringify(text)}`,
+      ],
+    ),
     [{ compute_ms: -5 }, "compute", "compute_ms (trace metadata) must not be negative, got -5"],
     [{ compute_ms: Number.NaN }, "compute", "compute_ms (trace metadata) must be a finite number, got NaN"],
     [
@@ -189,12 +249,12 @@ describe("deriveUsage: bad values quarantine with a reason", () => {
     [
       { storage_gb_hours: { gb: 1 } },
       "storage",
-      "storage_gb_hours (trace metadata) must be a JSON number, got an object",
+      "storage_gb_hours (trace metadata) must be a number or a plain non-negative decimal string, got an object",
     ],
     [
       { storage_gb_hours: true },
       "storage",
-      "storage_gb_hours (trace metadata) must be a JSON number, got boolean true",
+      "storage_gb_hours (trace metadata) must be a number or a plain non-negative decimal string, got boolean true",
     ],
   ])("%j", (metadata, category, reason) => {
     const result = deriveUsage(trace({ metadata: { customer_id: "c", ...metadata } }), config);
@@ -204,8 +264,12 @@ describe("deriveUsage: bad values quarantine with a reason", () => {
 
   it.each([
     [
-      { total: "1500" },
-      'usageDetails.total of GENERATION observation "g9" must be a JSON number, got the string "1500"',
+      { total: "1500.5" },
+      'usageDetails.total of GENERATION observation "g9" must be a whole number of tokens, got the string "1500.5"',
+    ],
+    [
+      { total: "1e3" },
+      'usageDetails.total of GENERATION observation "g9" must be a number or a plain non-negative decimal string (like "1500" or "0.25"), got the string "1e3"',
     ],
     [
       { total: 12.5 },

@@ -6,4 +6,5 @@ export {
   startDemoEmulators,
 } from "./demo/demo-emulators";
 export * from "./langfuse/index";
+export * from "./openai/index";
 export * from "./stripe/index";

@@ -76,7 +76,7 @@ describe("Langfuse emulator seeding", () => {
     for (const r of bad) {
       const meta = r.trace.metadata as Record<string, unknown>;
       const quantity = meta.compute_ms ?? meta.storage_gb_hours;
-      if (r.defect === "string_number") expect(quantity).toMatch(/^\d+$/);
+      if (r.defect === "string_number") expect(quantity).toMatch(/^[\d.]+k$/);
       if (r.defect === "missing_customer")
         expect([meta.customer_id, r.trace.userId]).toEqual([undefined, null]);
       if (r.defect === "unknown_usage_category") expect(meta.usage_category).toBe("gpu_seconds");

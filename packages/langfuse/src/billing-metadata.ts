@@ -6,6 +6,8 @@ export const BILLING_METADATA_KEYS = [
   "subscription_tier",
   "compute_ms",
   "storage_gb_hours",
+  // Not billed: lets a quarantine reason say why a Flowise trace has no customer (set by sparks relay).
+  "sdk_integration",
 ] as const;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

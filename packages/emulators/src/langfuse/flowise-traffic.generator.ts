@@ -226,7 +226,8 @@ function badQuantity(
 ): unknown {
   switch (defect) {
     case "string_number":
-      return String(Math.round(good));
+      // SPEC §2: "1500" is a valid quantity (v5 SDKs propagate strings); "1.5k" is not.
+      return `${Math.round(good) / 1000}k`;
     case "negative":
       return -good;
     case "not_a_number":

@@ -6,6 +6,15 @@ export {
   type TrafficDefect,
   type TrafficKind,
 } from "./flowise-traffic.generator";
+export { IngestionWriter, metadataRoundTrip } from "./ingestion/ingestion.writer";
+export { handleLegacyIngestion, type LegacyIngestionMode } from "./ingestion/legacy-ingestion.handler";
+export { writeOtlpSpans } from "./ingestion/otel-span.mapper";
+export {
+  decodeOtlpTraces,
+  OtlpDecodeError,
+  type OtlpScopeSpans,
+  type OtlpSpan,
+} from "./ingestion/otlp.decoder";
 export {
   createLangfuseEmulator,
   type LangfuseEmulator,

@@ -1,5 +1,10 @@
 import { timingSafeEqual } from "node:crypto";
+import { gunzipSync, inflateSync } from "node:zlib";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import { IngestionWriter } from "./ingestion/ingestion.writer";
+import { handleLegacyIngestion, type LegacyIngestionMode } from "./ingestion/legacy-ingestion.handler";
+import { writeOtlpSpans } from "./ingestion/otel-span.mapper";
+import { decodeOtlpTraces, OtlpDecodeError } from "./ingestion/otlp.decoder";
 import { LangfuseFaults, type RandomFailureOptions } from "./langfuse.faults";
 import { LANGFUSE_ROUTES, type LangfuseRouteKey, type LangfuseRouteName } from "./langfuse.routes";
 import { LangfuseStore } from "./langfuse.store";
@@ -33,6 +38,11 @@ export interface LangfuseEmulatorOptions {
   /** Per-minute request budget (429 + Retry-After beyond it). */
   requestsPerMinute?: number;
   randomFailures?: RandomFailureOptions;
+  /**
+   * `POST /api/public/ingestion` for traces and observations: `enabled` (a server before v4, the
+   * default) or `events_only` (a v4 server in its default write mode: refused per event, 400).
+   */
+  legacyIngestion?: LegacyIngestionMode;
 }
 
 export interface LangfuseEmulator {
@@ -46,6 +56,12 @@ export interface LangfuseEmulator {
   faults: LangfuseFaults;
   stats: LangfuseRequestStats;
   setRouteEnabled(route: LangfuseRouteName, enabled: boolean): void;
+  /** Switches legacy batch ingestion between a pre-v4 server and a v4 server in events_only mode. */
+  setLegacyIngestion(mode: LegacyIngestionMode): void;
+  /** OTLP export requests accepted, by encoding (tests prove which exporter they exercised). */
+  otlpRequests: { json: number; protobuf: number };
+  /** OTLP/HTTP traces endpoint (what an OpenTelemetry exporter's `url` takes). */
+  otlpTracesUrl: string;
   close(): Promise<void>;
 }
 
@@ -95,7 +111,52 @@ export async function createLangfuseEmulator(
     enabled.set(name, options.routes?.[name] ?? true);
   }
 
-  const app = Fastify({ logger: false });
+  let legacyMode: LegacyIngestionMode = options.legacyIngestion ?? "enabled";
+  const writer = new IngestionWriter(store, () => now().getTime());
+  const otlpRequests = { json: 0, protobuf: 0 };
+
+  // Langfuse accepts batches up to 3.5 MB; OTLP exporters may gzip their bodies.
+  const app = Fastify({ logger: false, bodyLimit: 8 * 1024 * 1024 });
+  const inflate = (request: FastifyRequest, body: Buffer): Buffer => {
+    const encoding = String(request.headers["content-encoding"] ?? "").toLowerCase();
+    if (encoding === "gzip") return gunzipSync(body);
+    if (encoding === "deflate") return inflateSync(body);
+    return body;
+  };
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (request, body, done) => {
+    try {
+      const raw = inflate(request, body as Buffer);
+      // The OTLP route decodes itself (to name what is wrong); the batch route wants JSON.
+      if (request.url.startsWith("/api/public/otel/")) return done(null, raw);
+      done(null, raw.length === 0 ? undefined : JSON.parse(raw.toString("utf8")));
+    } catch (error) {
+      const e = error as Error & { statusCode?: number };
+      e.statusCode = 400;
+      done(e, undefined);
+    }
+  });
+  app.addContentTypeParser(
+    ["application/x-protobuf", "application/protobuf"],
+    { parseAs: "buffer" },
+    (request, body, done) => {
+      try {
+        done(null, inflate(request, body as Buffer));
+      } catch (error) {
+        const e = error as Error & { statusCode?: number };
+        e.statusCode = 400;
+        done(e, undefined);
+      }
+    },
+  );
+  app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    reply.code(status).send({
+      message: error.message,
+      error: status === 500 ? "InternalServerError" : "InvalidRequestError",
+    });
+  });
   const routeKeyOf = (request: FastifyRequest): LangfuseRouteKey | undefined => {
     const url = request.routeOptions.url;
     if (url === undefined) return undefined;
@@ -153,6 +214,36 @@ export async function createLangfuseEmulator(
     async (request, reply) => send(reply, legacyObservation(request.params.observationId, context())),
   );
 
+  app.post("/api/public/otel/v1/traces", async (request, reply) => {
+    const body = request.body;
+    if (!Buffer.isBuffer(body)) {
+      return reply.code(400).send({
+        message: `unsupported content type ${JSON.stringify(request.headers["content-type"] ?? "")}: send application/json or application/x-protobuf`,
+        error: "InvalidRequestError",
+      });
+    }
+    try {
+      const groups = decodeOtlpTraces(body, request.headers["content-type"]);
+      writeOtlpSpans(writer, groups);
+    } catch (error) {
+      if (error instanceof OtlpDecodeError) {
+        return reply
+          .code(400)
+          .send({ message: `Invalid OTLP request: ${error.message}`, error: "InvalidRequestError" });
+      }
+      throw error;
+    }
+    // ExportTraceServiceResponse without partial_success: `{}` in JSON, zero bytes in protobuf.
+    const type = String(request.headers["content-type"] ?? "");
+    otlpRequests[type.includes("protobuf") ? "protobuf" : "json"]++;
+    if (type.includes("protobuf"))
+      return reply.code(200).type("application/x-protobuf").send(Buffer.alloc(0));
+    return reply.code(200).send({});
+  });
+  app.post("/api/public/ingestion", async (request, reply) =>
+    send(reply, handleLegacyIngestion(request.body, writer, legacyMode)),
+  );
+
   await app.listen({ host: options.host ?? "127.0.0.1", port: options.port ?? 0 });
   const address = app.server.address();
   if (address === null || typeof address === "string")
@@ -171,6 +262,11 @@ export async function createLangfuseEmulator(
     setRouteEnabled: (route, on) => {
       enabled.set(route, on);
     },
+    setLegacyIngestion: (mode) => {
+      legacyMode = mode;
+    },
+    otlpRequests,
+    otlpTracesUrl: `http://${host}:${address.port}/api/public/otel/v1/traces`,
     close: async () => {
       await app.close();
     },

@@ -6,6 +6,8 @@ export const LANGFUSE_ROUTES = {
   legacyObservations: "GET /api/public/observations",
   legacyObservation: "GET /api/public/observations/:observationId",
   health: "GET /api/public/health",
+  otelTraces: "POST /api/public/otel/v1/traces",
+  ingestion: "POST /api/public/ingestion",
 } as const;
 
 export type LangfuseRouteName = keyof typeof LANGFUSE_ROUTES;

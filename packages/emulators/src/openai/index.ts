@@ -1,0 +1,1 @@
+export { createOpenAiStub, type OpenAiStub, type OpenAiStubOptions } from "./openai.stub";

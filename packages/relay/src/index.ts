@@ -1,0 +1,9 @@
+export {
+  type ConvertedBatch,
+  type ConverterOptions,
+  LegacyBatchConverter,
+  otelSpanId,
+  otelTraceId,
+} from "./legacy-batch.converter";
+export { type Delivery, type ForwarderOptions, type ForwarderStats, OtlpForwarder } from "./otlp.forwarder";
+export { createRelay, type Relay, type RelayOptions } from "./relay.server";
