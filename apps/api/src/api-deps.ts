@@ -4,8 +4,8 @@ import type { ApiLoggerOptions } from "@sparks/observability";
 import type { QueueService } from "@sparks/queues";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { BillingStripe } from "./use-cases/billing-stripe";
 import type { DemoAccess } from "./home-page/demo-access";
+import type { BillingStripe } from "./use-cases/billing-stripe";
 
 /**
  * What the API needs from the outside, built by the composition root (`startApi`, the CLI,

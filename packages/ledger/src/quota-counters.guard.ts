@@ -1,5 +1,5 @@
 import { enqueueAlert, quotaCountersLostAlert } from "@sparks/alerts";
-import { monthOf, NANO_PER_SPARK, parseSparks } from "@sparks/core";
+import { monthOf, NANO_PER_SPARK, parseNanoSparks } from "@sparks/core";
 import { type Database, QuotaRepository } from "@sparks/db";
 import { type QueueService, QuotaStore, UsageCounters } from "@sparks/queues";
 import type { Redis } from "ioredis";
@@ -22,7 +22,7 @@ export interface RebuildResult {
 
 /** Whole Sparks of an exact ledger total (never negative). */
 function wholeOf(exact: string): number {
-  const nano = exact.startsWith("-") ? 0n : parseSparks(exact);
+  const nano = exact.startsWith("-") ? 0n : parseNanoSparks(exact);
   return Number(nano / NANO_PER_SPARK);
 }
 

@@ -4,7 +4,7 @@ import {
   evaluateQuota,
   monthOf,
   NANO_PER_SPARK,
-  parseSparks,
+  parseNanoSparks,
   type QuotaDenialReason,
   spendCapSparks,
   type TierName,
@@ -80,7 +80,7 @@ export interface QuotaDeps {
 }
 
 function wholeOf(exact: string): number {
-  const nano = exact.startsWith("-") ? 0n : parseSparks(exact);
+  const nano = exact.startsWith("-") ? 0n : parseNanoSparks(exact);
   return Number(nano / NANO_PER_SPARK);
 }
 

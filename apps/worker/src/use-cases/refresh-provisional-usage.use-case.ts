@@ -1,6 +1,8 @@
 import { enqueueAlert, quotaAlert, spendCapAlert } from "@sparks/alerts";
 import {
+  buildTraceInput,
   deriveUsage,
+  groupByTrace,
   isTierName,
   monthOf,
   monthRange,
@@ -17,7 +19,6 @@ import {
 } from "@sparks/langfuse";
 import { QuotaCountersGuard } from "@sparks/ledger";
 import { QuotaStore, UsageCounters } from "@sparks/queues";
-import { buildTraceInput, groupByTrace } from "../pipeline/trace-input.builder";
 import type { WorkerDeps } from "../worker-deps";
 import { WATERMARK_NAME } from "./pipeline-context";
 

@@ -217,7 +217,8 @@ export function handleLegacyIngestion(
         successes.push({ id: event.id, status: 201 });
         continue;
       }
-      const kind = observationKind!;
+      const kind = observationKind;
+      if (kind === undefined) continue; // unreachable: event types without a kind are answered above
       const b = observationBody.safeParse(event.body);
       if (!b.success) {
         errors.push({ id: event.id, status: 400, message: "Invalid request data", error: b.error.issues });
