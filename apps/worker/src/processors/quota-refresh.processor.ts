@@ -1,5 +1,5 @@
 import { refreshProvisionalUsage } from "../use-cases/refresh-provisional-usage.use-case";
-import type { ProcessorDefinition } from "./processor-registry";
+import type { ProcessorDefinition } from "./processor-definition";
 
 /** One run at a time: each run is one Langfuse request and replaces the provisional counters. */
 export const quotaRefreshProcessor: ProcessorDefinition<"quotaRefresh"> = {
