@@ -36,6 +36,24 @@ function resolveLogger(deps: ApiDeps): Logger | false {
 }
 
 /**
+ * Many HTTP clients send `content-type: application/json` on every request, DELETE included.
+ * Fastify refuses such an empty body; Sparks reads it as no body and keeps Fastify's own
+ * parser (prototype-poisoning checks, 400 on bad JSON) for everything else.
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text === "") {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+}
+
+/**
  * Builds the Fastify app without listening. Everything outside (Redis, database, queues,
  * config) comes in through `deps`, so tests and the CLI compose it the same way.
  */
@@ -60,6 +78,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandlers(app);
+  acceptEmptyJsonBodies(app);
   await registerLimits(app, { limits: deps.config.limits, redis: deps.redis, prefix: deps.queues.prefix });
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);

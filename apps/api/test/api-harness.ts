@@ -32,6 +32,8 @@ export interface HarnessOptions {
   logger?: ApiDeps["logger"];
   /** The home page's extras (parts, demo access). */
   home?: ApiDeps["home"];
+  /** How long routes that ask the worker wait for its answer (no worker runs in this harness). */
+  workerWaitMs?: number;
   /** Runs before `ready()`, to add test-only routes. */
   extend?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -57,6 +59,7 @@ export async function createApiHarness(options: HarnessOptions = {}): Promise<Ap
     queues,
     logger: options.logger ?? false,
     ...(options.home ? { home: options.home } : {}),
+    ...(options.workerWaitMs === undefined ? {} : { workerWaitMs: options.workerWaitMs }),
   });
   await options.extend?.(app);
   await app.ready();

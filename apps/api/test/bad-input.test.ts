@@ -23,6 +23,7 @@ let admin: string;
 beforeAll(async () => {
   h = await createApiHarness({
     env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, AUTH0_ACTION_SECRET: "action-secret-bad-input-0123" },
+    workerWaitMs: 500,
     logger: { level: "info", destination: { write: (line: string) => void lines.push(line) } },
     extend(app) {
       // A query Postgres refuses, with a parameter that must not reach the log.
@@ -60,7 +61,11 @@ describe("NUL bytes and lone surrogates on every route", () => {
           headers: { authorization: admin, "content-type": "application/json" },
           ...(route.method === "GET" || route.method === "DELETE" ? {} : { payload: "{}" }),
         });
-        if (res.statusCode >= 500) failures.push(`${route.method} ${route.pattern} → ${res.statusCode}`);
+        // A lone surrogate reaches a route as U+FFFD, valid text: routes that ask the worker then
+        // wait for it, and no worker runs here, so that route's honest answer is worker_timeout.
+        const noWorker = res.statusCode === 503 && res.json().error === "worker_timeout";
+        if (res.statusCode >= 500 && !noWorker)
+          failures.push(`${route.method} ${route.pattern} → ${res.statusCode}: ${res.body}`);
         // A lone surrogate cannot travel in a URL (UTF-8 percent-encoding turns it into U+FFFD),
         // so only the NUL must be named; every case must stay below 500.
         const mustName = bad.includes("\u0000") && route.pattern !== "/stripe/webhook";

@@ -32,9 +32,9 @@ describe("ledger entry import graph", () => {
   });
 
   it("detects an adapter reached through relative files (the walker can fail)", () => {
-    const reach = walkImports(join(worker, "use-cases/push-meter-events.use-case.ts"), isAdapter);
+    const reach = walkImports(join(worker, "use-cases/reconcile.use-case.ts"), isAdapter);
     expect([...reach.forbidden.keys()]).toContain("@sparks/stripe");
-    // Reached again through run-sync → @sparks/langfuse.
+    // Reached only through the relative ./reconcile-sources.factory → @sparks/langfuse.
     expect([...reach.forbidden.keys()]).toContain("@sparks/langfuse");
   });
 
