@@ -2,7 +2,7 @@ export { type CreateWorkersOptions, createWorkers, type WorkerRuntime } from "./
 export { createPipelineAdapters, type PipelineAdapterOptions } from "./pipeline-adapters.factory";
 export type { ProcessorDefinition, ProcessorRegistry } from "./processors/processor-definition";
 export { processors } from "./processors/processor-registry";
-export { upsertSchedulers } from "./schedulers";
+export { SCHEDULER_IDS, upsertSchedulers } from "./schedulers";
 export { type RunningWorker, type StartWorkerOptions, startWorker } from "./start-worker";
 export {
   type CloseMonthOptions,

@@ -19,6 +19,7 @@ export const SCHEDULER_IDS = [
   ["monthClose", "month-close-check"],
   ["reconcile", "reconcile-daily"],
   ["retention", "retention-daily"],
+  ["quotaRefresh", "quota-refresh"],
 ] as const satisfies ReadonlyArray<readonly [JobName, string]>;
 
 /**

@@ -1,9 +1,9 @@
 import { loadConfig } from "@sparks/config";
-import { redisEpochKey } from "@sparks/queues";
+import { JOB_NAMES, redisEpochKey } from "@sparks/queues";
 import { createTestDatabase, type PrivateRedis, startPrivateRedis, type TestDatabase } from "@sparks/testing";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type RunningWorker, startWorker } from "../src";
+import { type RunningWorker, SCHEDULER_IDS, startWorker } from "../src";
 
 /**
  * Issue 19 item 1: Redis restarted empty (or flushed) under a running worker. The job
@@ -51,6 +51,7 @@ async function expectSchedulesBack(): Promise<void> {
     ["monthClose", "month-close-check"],
     ["reconcile", "reconcile-daily"],
     ["retention", "retention-daily"],
+    ["quotaRefresh", "quota-refresh"],
   ] as const) {
     await expect
       .poll(async () => (await worker.deps.queues.queue(queue).getJobScheduler(id)) !== undefined, {
@@ -75,6 +76,14 @@ async function alertQueued(): Promise<boolean> {
 it("runs the scheduled sync before anything goes wrong", async () => {
   await expect.poll(scheduledRuns, { timeout: 15_000, interval: 250 }).toBeGreaterThan(0);
   expect(await worker.deps.connection.get(redisEpochKey(worker.deps.queues.prefix))).toBeTruthy();
+});
+
+it("the keeper watches every scheduler the worker creates", async () => {
+  const created: string[] = [];
+  for (const name of JOB_NAMES) {
+    for (const s of await worker.deps.queues.queue(name).getJobSchedulers()) created.push(`${name}/${s.key}`);
+  }
+  expect(created.sort()).toEqual(SCHEDULER_IDS.map(([queue, id]) => `${queue}/${id}`).sort());
 });
 
 it("FLUSHALL under the running worker: schedulers re-created, the next sync runs, an alert fires", async () => {
