@@ -206,3 +206,48 @@ describe("after the release", () => {
     expect(report.invoice).toMatchObject({ id: invoice?.id, status: "paid", matches_ledger: true });
   });
 });
+
+describe("an invoice finalized by hand", () => {
+  it("reconcile names a finalized invoice that differs from the ledger, with its drift", async () => {
+    const DEC = "2026-12";
+    const janStart = Date.parse("2027-01-01T00:00:00Z");
+    h.trace(late, new Date("2026-12-10T08:00:00Z"), 20_000); // 2,000 Sparks: $2.00
+    await h.advanceTo(janStart - 12 * HOUR);
+    await h.sync();
+    // Stripe cuts December's draft and Sparks holds it…
+    await h.advanceTo(janStart + 1_000);
+    const draft = await h.invoiceFor(late, DEC);
+    expect(draft).toMatchObject({ status: "draft", auto_advance: false });
+    // …then an operator adds a $2.50 fee in the Dashboard and finalizes it before the close.
+    await h.stripe.invoiceItems.create({
+      customer: late.stripeId,
+      invoice: draft?.id ?? "",
+      amount: 250,
+      currency: "usd",
+      description: "Setup fee (added by hand)",
+    });
+    await h.stripe.invoices.finalizeInvoice(draft?.id ?? "");
+    await h.advanceTo(janStart + 16 * MIN);
+    await h.hourlyCheck();
+
+    const cmp = await compareInvoices({ config: h.config, database: h.db.database }, DEC);
+    expect(cmp.rows.find((r) => r.customer_id === late.id)).toMatchObject({
+      invoice_id: draft?.id,
+      invoice_status: "open",
+      invoice_total: "4.50",
+      ledger_net: "2.00",
+      drift: "2.50",
+      matches_ledger: false,
+    });
+    expect(cmp.mismatches).toBeGreaterThanOrEqual(1);
+    // The report and an alert say so too: a final invoice can only be credited now.
+    const report = await h.report(late, DEC);
+    expect(report.usd.net).toBe("2.00");
+    expect(report.invoice).toMatchObject({ id: draft?.id, total: "4.50", matches_ledger: false });
+    const alerts = await h.workerDeps.queues
+      .queue("alerts")
+      .getJobs(["completed", "waiting", "active", "failed"]);
+    const mismatch = alerts.find((j) => j.data.kind === "invoice_mismatch" && j.data.customerId === late.id);
+    expect(mismatch?.data.title).toContain("differs from the ledger by 2.50 USD");
+  });
+});

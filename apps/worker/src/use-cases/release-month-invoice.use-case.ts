@@ -101,13 +101,19 @@ export async function releaseMonthInvoice(
     );
   }
   if (invoice.status !== "draft") {
+    // Finalized before Sparks released it (by hand in the Dashboard, or a hold removed): nothing
+    // to release, but a total that differs from the ledger is a real billing error to name.
+    const ledger = await expectedInvoice(db, deps.config.billing, customer, month);
+    const drift = invoice.totalCents - ledger.totalCents;
     await closes.recordInvoice(customerId, month, {
       invoiceId: invoice.id,
       invoiceStatus: invoice.status ?? "unknown",
       invoiceTotalCents: invoice.totalCents,
+      ledgerNetCents: ledger.totalCents,
       holdReason: null,
-      atRiskCents: null,
+      atRiskCents: drift === 0n ? null : drift < 0n ? -drift : drift,
     });
+    if (drift !== 0n) await alertFinalizedMismatch(deps, customerId, month, invoice, ledger.totalCents);
     return {
       action: "already_released",
       invoiceId: invoice.id,
@@ -196,6 +202,37 @@ export async function releaseMonthInvoice(
 function refuse(deps: WorkerDeps, customerId: string, month: string, reason: string): ReleaseOutcome {
   deps.logger.warn({ customerId, month, reason }, "invoice release refused");
   return { action: "refused", reason };
+}
+
+async function alertFinalizedMismatch(
+  deps: WorkerDeps,
+  customerId: string,
+  month: string,
+  invoice: InvoiceState,
+  ledgerNetCents: bigint,
+): Promise<void> {
+  const drift = invoice.totalCents - ledgerNetCents;
+  const reason = `invoice ${invoice.id} was finalized outside Sparks (${invoice.status}): total ${formatCents(invoice.totalCents)} USD, ledger expects ${formatCents(ledgerNetCents)} USD`;
+  await deps.queues.add(
+    "alerts",
+    {
+      kind: "invoice_mismatch",
+      dedupeKey: `invoice_mismatch:${invoice.id}`,
+      customerId,
+      title: `Invoice ${invoice.id} of ${customerId} for ${month} differs from the ledger by ${formatCents(drift)} USD`,
+      text: `${reason}. It can no longer change: credit it (credit note) or bill the difference; \`sparks reconcile --month ${month}\` shows it.`,
+      data: {
+        invoice_id: invoice.id,
+        month,
+        reason,
+        drift_usd: formatCents(drift),
+        invoice_total_usd: formatCents(invoice.totalCents),
+        ledger_net_usd: formatCents(ledgerNetCents),
+      },
+    },
+    { jobId: jobId("alert", "invoice_mismatch", invoice.id) },
+  );
+  deps.logger.warn({ customerId, month, invoiceId: invoice.id, reason }, "finalized invoice differs from the ledger");
 }
 
 async function hold(
