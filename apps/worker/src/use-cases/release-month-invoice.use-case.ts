@@ -232,7 +232,10 @@ async function alertFinalizedMismatch(
     },
     { jobId: jobId("alert", "invoice_mismatch", invoice.id) },
   );
-  deps.logger.warn({ customerId, month, invoiceId: invoice.id, reason }, "finalized invoice differs from the ledger");
+  deps.logger.warn(
+    { customerId, month, invoiceId: invoice.id, reason },
+    "finalized invoice differs from the ledger",
+  );
 }
 
 async function hold(
