@@ -1,3 +1,4 @@
+import { compareInvoices } from "@sparks/worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   centsOf,
@@ -164,6 +165,15 @@ describe("November's month end", () => {
     const corr = report.corrections as { usd: { billed: string; credited: string; net: string } };
     expect(corr.usd).toEqual({ billed: "1.20", credited: "1.00", net: "0.20" });
     expect(centsOf(corr.usd.net)).toBe(expected.totalCents);
+    // Reconcile compares the invoice as issued with the ledger's invoice as issued; the credit
+    // note is the correction beside it, so no false mismatch is reported.
+    const cmp = await compareInvoices({ config: h.config, database: h.db.database }, NOV);
+    expect(cmp.rows.find((r) => r.customer_id === final.id)).toMatchObject({
+      invoice_total: "1.20",
+      ledger_net: "1.20",
+      drift: "0.00",
+      matches_ledger: true,
+    });
   });
 });
 
