@@ -125,8 +125,6 @@ module.exports = {
         pathNot: [
           "^packages/stripe/",
           TEST,
-          // Known debt (moving to a packages/stripe meter-summary service with the core refactor).
-          "^apps/worker/src/use-cases/(reconcile|compare-invoices)\\.use-case|reconcile\\.types|reconcile-sources\\.factory\\.ts$",
         ],
       },
       to: { path: "node_modules/stripe/" },

@@ -69,6 +69,7 @@ export {
   createStripeClient,
   DEFAULT_STRIPE_TIMEOUT_MS,
   type StripeApiBase,
+  type StripeClient,
   type StripeClientOptions,
 } from "./stripe-client.factory";
 export { type ClassifiedStripeError, classifyStripeError, parseRetryAfter } from "./stripe-error.classifier";

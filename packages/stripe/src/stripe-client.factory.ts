@@ -23,6 +23,9 @@ export interface StripeClientOptions {
 export const DEFAULT_STRIPE_TIMEOUT_MS = 20_000;
 
 /** The official SDK, pointed at `STRIPE_API_BASE` when one is configured. */
+/** The Stripe SDK client as other packages name it, so only packages/stripe imports `stripe`. */
+export type StripeClient = Stripe;
+
 export function createStripeClient(options: StripeClientOptions): Stripe {
   const base = options.apiBase;
   return new Stripe(options.secretKey, {

@@ -1,8 +1,7 @@
 import type { AppConfig } from "@sparks/config";
 import { formatCents, formatSparks, type MonthKey, monthRange, parseMonth } from "@sparks/core";
 import { CustomerMonthCloseRepository, CustomerRepository, type Database, expectedInvoice } from "@sparks/db";
-import { createStripeClient, InvoiceService } from "@sparks/stripe";
-import type Stripe from "stripe";
+import { createStripeClient, InvoiceService, type StripeClient } from "@sparks/stripe";
 
 export interface InvoiceComparisonRow {
   customer_id: string;
@@ -38,7 +37,7 @@ export interface InvoiceComparison {
  * a real billing error; a draft that differs is still held (see docs/month-end.md).
  */
 export async function compareInvoices(
-  deps: { config: AppConfig; database: Database; stripeClient?: Stripe },
+  deps: { config: AppConfig; database: Database; stripeClient?: StripeClient },
   monthInput: string,
 ): Promise<InvoiceComparison> {
   const parsed = parseMonth(monthInput);

@@ -1,7 +1,6 @@
 import type { AppConfig } from "@sparks/config";
 import { createLangfuseReader, type LangfuseReader } from "@sparks/langfuse";
-import { createStripeClient } from "@sparks/stripe";
-import type Stripe from "stripe";
+import { createStripeClient, type StripeClient } from "@sparks/stripe";
 
 /**
  * The read side of reconciliation from config alone (Langfuse reader, Stripe client), for
@@ -9,9 +8,9 @@ import type Stripe from "stripe";
  */
 export function reconcileSourcesFrom(config: AppConfig): {
   langfuse?: LangfuseReader;
-  stripeClient?: Stripe;
+  stripeClient?: StripeClient;
 } {
-  const out: { langfuse?: LangfuseReader; stripeClient?: Stripe } = {};
+  const out: { langfuse?: LangfuseReader; stripeClient?: StripeClient } = {};
   const lf = config.langfuse;
   if (lf.publicKey && lf.secretKey) {
     out.langfuse = createLangfuseReader({

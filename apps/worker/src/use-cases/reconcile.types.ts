@@ -1,6 +1,6 @@
 import type { MarginRow } from "@sparks/core";
+import type { StripeClient } from "@sparks/stripe";
 import type { Logger } from "pino";
-import type Stripe from "stripe";
 import type { WorkerDeps } from "../worker-deps";
 import type { InvoiceComparison } from "./compare-invoices.use-case";
 
@@ -19,7 +19,7 @@ export type ReconcileDeps = Pick<WorkerDeps, "config" | "database" | "now" | "la
   /** Absent: no alerts are raised (a read-only view, e.g. the API's GET). */
   queues?: WorkerDeps["queues"];
   /** A Stripe client for summaries, adjustments and invoices; default one built from the config. */
-  stripeClient?: Stripe;
+  stripeClient?: StripeClient;
 };
 
 export interface ReconcileOptions {

@@ -9,8 +9,12 @@ import {
 } from "@sparks/core";
 import { ReconciliationRepository } from "@sparks/db";
 import { PermanentJobError } from "@sparks/queues";
-import { createStripeClient, meterEventName, StripeMeterSummaryService } from "@sparks/stripe";
-import type Stripe from "stripe";
+import {
+  createStripeClient,
+  meterEventName,
+  type StripeClient,
+  StripeMeterSummaryService,
+} from "@sparks/stripe";
 import type { WorkerDeps } from "../worker-deps";
 import { compareInvoices } from "./compare-invoices.use-case";
 import { clock } from "./pipeline-context";
@@ -40,7 +44,7 @@ export {
 } from "./reconcile.types";
 export { reconcileSourcesFrom } from "./reconcile-sources.factory";
 
-function stripeFor(deps: ReconcileDeps): Stripe | null {
+function stripeFor(deps: ReconcileDeps): StripeClient | null {
   if (deps.stripeClient) return deps.stripeClient;
   const { secretKey, apiBase } = deps.config.stripe;
   return secretKey ? createStripeClient({ secretKey, apiBase }) : null;
