@@ -107,9 +107,8 @@ module.exports = {
         pathNot: [
           "^packages/db/",
           TEST,
-          // Known debt: the quota counters refresh (the quota work rewrites it) and the alerts
-          // dedupe repository (typed on alert types that packages/db may not import).
-          "^apps/worker/src/use-cases/refresh-usage-counters\\.use-case\\.ts$",
+          // Known debt: the alerts dedupe repository (typed on alert types that packages/db
+          // may not import).
           "^packages/alerts/src/alerts-sent\\.repository\\.ts$",
         ],
       },

@@ -38,7 +38,12 @@ export {
   ObservationStagingRepository,
   type StagedObservation,
 } from "./repositories/observation-staging.repository";
-export { type LedgerMonthTotal, type QuotaCap, QuotaRepository } from "./repositories/quota.repository";
+export {
+  type LedgerMonthQuotaTotal,
+  type LedgerMonthTotal,
+  type QuotaCap,
+  QuotaRepository,
+} from "./repositories/quota.repository";
 export {
   type AuditedSend,
   type BilledGroupTotal,

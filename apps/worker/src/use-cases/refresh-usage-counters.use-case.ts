@@ -1,20 +1,8 @@
 import { enqueueAlert, quotaAlert } from "@sparks/alerts";
-import { billedStatusesSqlList, isTierName, monthOf, NANO_PER_SPARK, parseNanoSparks } from "@sparks/core";
-import { executeRows } from "@sparks/db";
+import { isTierName, monthOf, NANO_PER_SPARK, parseNanoSparks } from "@sparks/core";
+import { QuotaRepository } from "@sparks/db";
 import { UsageCounters } from "@sparks/queues";
-import { sql } from "drizzle-orm";
 import type { WorkerDeps } from "../worker-deps";
-
-type MonthTotalRow = {
-  customer_id: string;
-  month: string;
-  exact: string;
-  tier: string;
-  custom_quota: number | null;
-};
-
-// What counts toward a month's usage: the same statuses the report counts.
-const COUNTED = sql.raw(billedStatusesSqlList());
 
 /**
  * Keeps the Redis counters that `/quota` reads current, and raises the 80% / 100% quota alerts.
@@ -29,31 +17,20 @@ export async function refreshUsageCounters(
   const now = deps.now?.() ?? new Date();
   const readAt = Date.now();
   const months = new Set<string>([monthOf(now), ...(input.months ?? [])]);
+  const ledger = new QuotaRepository(deps.database.db);
   if (input.syncRunId) {
-    const touched = await executeRows<{ month: string }>(
-      deps.database.db,
-      sql`select distinct month from usage_items where sync_run_id = ${input.syncRunId}`,
-    );
-    for (const row of touched) months.add(row.month);
+    for (const month of await ledger.monthsOfSyncRun(input.syncRunId)) months.add(month);
   }
   const counters = new UsageCounters({ redis: deps.connection, prefix: deps.queues.prefix });
   let written = 0;
   let alerts = 0;
   for (const month of months) {
-    const rows = await executeRows<MonthTotalRow>(
-      deps.database.db,
-      sql`select u.customer_id, u.month, coalesce(sum(u.exact_sparks), 0)::text as exact, c.tier, c.custom_quota
-            from usage_items u join customers c on c.id = u.customer_id
-           where u.month = ${month} and u.status in ${COUNTED}
-             ${input.customerId ? sql`and u.customer_id = ${input.customerId}` : sql``}
-           group by u.customer_id, u.month, c.tier, c.custom_quota`,
-    );
-    for (const row of rows) {
+    for (const row of await ledger.monthQuotaTotals(month, input.customerId)) {
       const nano = row.exact.startsWith("-") ? 0n : parseNanoSparks(row.exact);
       const whole = nano > 0n ? nano / NANO_PER_SPARK : 0n;
-      if (await counters.setMonthTotal(row.customer_id, row.month, whole, readAt)) written++;
+      if (await counters.setMonthTotal(row.customerId, month, whole, readAt)) written++;
       const policy = isTierName(row.tier) ? deps.config.billing.tiers[row.tier] : null;
-      const limit = row.custom_quota ?? policy?.monthlyQuota ?? null;
+      const limit = row.customQuota ?? policy?.monthlyQuota ?? null;
       if (limit === null || limit <= 0) continue;
       for (const threshold of [80, 100] as const) {
         // 80% of the limit, compared exactly in whole Sparks.
@@ -62,9 +39,9 @@ export async function refreshUsageCounters(
         const result = await enqueueAlert(
           deps.queues,
           quotaAlert({
-            customerId: row.customer_id,
+            customerId: row.customerId,
             threshold,
-            month: row.month,
+            month,
             usedSparks: whole.toString(),
             limitSparks: limit,
           }),

@@ -1,10 +1,11 @@
+import { billedStatusesSqlList } from "@sparks/core";
 import { eq, sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
 import { executeRows } from "../execute-rows";
 import { type QuotaCapRow, type QuotaCapUnit, quotaCaps } from "../schema/quota-caps.schema";
 
 /** What counts toward a month's quota: the same statuses the report and the counters count. */
-const COUNTED = sql.raw(`('pending', 'sending', 'sent', 'failed', 'discrepancy')`);
+const COUNTED = sql.raw(billedStatusesSqlList());
 
 export interface QuotaCap {
   customerId: string;
@@ -20,6 +21,12 @@ export interface LedgerMonthTotal {
   customerId: string;
   /** The exact Sparks total of the month as Postgres' numeric text (may carry decimals). */
   exact: string;
+}
+
+/** A month total with what the quota alerts need of its customer. */
+export interface LedgerMonthQuotaTotal extends LedgerMonthTotal {
+  tier: string;
+  customQuota: number | null;
 }
 
 function toCap(row: QuotaCapRow): QuotaCap {
@@ -99,5 +106,37 @@ export class QuotaRepository {
            group by customer_id`,
     );
     return rows.map((r) => ({ customerId: String(r.customer_id), exact: String(r.exact) }));
+  }
+
+  /** Month totals joined with each customer's tier and custom quota (the quota alerts' input). */
+  async monthQuotaTotals(month: string, customerId?: string | null): Promise<LedgerMonthQuotaTotal[]> {
+    const rows = await executeRows<{
+      customer_id: string;
+      exact: string;
+      tier: string;
+      custom_quota: unknown;
+    }>(
+      this.db,
+      sql`select u.customer_id, coalesce(sum(u.exact_sparks), 0)::text as exact, c.tier, c.custom_quota
+            from usage_items u join customers c on c.id = u.customer_id
+           where u.month = ${month} and u.status in ${COUNTED}
+             ${customerId ? sql`and u.customer_id = ${customerId}` : sql``}
+           group by u.customer_id, c.tier, c.custom_quota`,
+    );
+    return rows.map((r) => ({
+      customerId: String(r.customer_id),
+      exact: String(r.exact),
+      tier: String(r.tier),
+      customQuota: r.custom_quota === null || r.custom_quota === undefined ? null : Number(r.custom_quota),
+    }));
+  }
+
+  /** The months a sync run wrote usage items into (their counters need a refresh). */
+  async monthsOfSyncRun(syncRunId: string): Promise<string[]> {
+    const rows = await executeRows<{ month: string }>(
+      this.db,
+      sql`select distinct month from usage_items where sync_run_id = ${syncRunId}`,
+    );
+    return rows.map((r) => String(r.month));
   }
 }
