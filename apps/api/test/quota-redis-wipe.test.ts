@@ -48,6 +48,16 @@ async function readyz() {
   return (await app.inject({ method: "GET", url: "/readyz" })).json() as Record<string, unknown>;
 }
 
+/**
+ * Another API process holding the rebuild lock (as under a real multi-process wipe): until it is
+ * released this process cannot rebuild, so every answer in between is a "rebuilding" one.
+ */
+async function holdRebuildLock(): Promise<() => Promise<void>> {
+  const key = "sparks:quota:rebuild-lock";
+  await connection.set(key, "another-api-process", "PX", 30_000);
+  return async () => void (await connection.del(key));
+}
+
 async function until(probe: () => Promise<boolean>, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
@@ -93,6 +103,7 @@ describe("Redis restarted empty under a running API", () => {
 
   it("never answers used: 0 after a wipe; free fails closed, paid open, while the counters are rebuilt", async () => {
     await redis.wipe();
+    const release = await holdRebuildLock();
     // The first look after the wipe finds the marker gone: answered from the ledger.
     const [over, under, paid] = await Promise.all([
       quota(ids.over ?? ""),
@@ -112,6 +123,7 @@ describe("Redis restarted empty under a running API", () => {
       counters: "rebuilding",
     });
     expect(paid.body).toMatchObject({ used: 5_000, allowed: true, reason: null, counters: "rebuilding" });
+    await release();
     // Rebuilt from the ledger shortly after; the numbers are the same, now from Redis.
     await until(async () => (await quota(ids.under ?? "")).body.counters === "live");
     expect((await quota(ids.under ?? "")).body).toMatchObject({ used: 3_000, billed: 3_000, allowed: true });
@@ -131,10 +143,12 @@ describe("Redis restarted empty under a running API", () => {
 
   it("reserve during a rebuild: free fails closed, paid fails open and its hold is kept", async () => {
     await redis.wipe();
+    const release = await holdRebuildLock();
     const [free, paid] = await Promise.all([reserve(ids.under ?? ""), reserve(ids.paid ?? "", 10)]);
     expect(free).toMatchObject({ allowed: false, reason: "counters_unavailable", reservation_id: null });
     expect(paid).toMatchObject({ allowed: true });
     expect(typeof paid.reservation_id).toBe("string");
+    await release();
     await until(async () => (await quota(ids.paid ?? "")).body.counters === "live");
     expect((await quota(ids.paid ?? "")).body).toMatchObject({ used: 5_010, held: 10 });
   });
