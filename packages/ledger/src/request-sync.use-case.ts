@@ -1,3 +1,4 @@
+import { BaseError } from "@sparks/core";
 import type { Database } from "@sparks/db";
 import { newSyncRunId, SyncRunRepository } from "@sparks/db";
 import type { QueueService } from "@sparks/queues";
@@ -20,11 +21,14 @@ export interface RequestedSync {
  * Redis did not take the sync's job (down, or refusing writes). Retryable: nothing was left
  * behind (the run row is marked failed), so the same request may simply be sent again.
  */
-export class SyncQueueUnavailableError extends Error {
+export class SyncQueueUnavailableError extends BaseError {
   override readonly name = "SyncQueueUnavailableError";
-  readonly retryable = true;
   constructor(cause: unknown) {
-    super("the job queue (Redis) is unavailable; the sync was not queued, retry later", { cause });
+    super("the job queue (Redis) is unavailable; the sync was not queued, retry later", {
+      retryable: true,
+      code: "sync_queue_unavailable",
+      cause,
+    });
   }
 }
 

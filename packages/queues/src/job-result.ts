@@ -1,31 +1,38 @@
+import { BaseError } from "@sparks/core";
 import type { Job, Queue } from "bullmq";
 
 /** The default bound of a caller waiting for a worker: under the usual 60 s proxy timeouts. */
 export const DEFAULT_JOB_WAIT_MS = 55_000;
 
 /** No worker finished the job within the bound (none running, or all busy). Retrying later may help. */
-export class JobWaitTimeoutError extends Error {
+export class JobWaitTimeoutError extends BaseError<{ queue: string; jobId: string }> {
   override readonly name = "JobWaitTimeoutError";
-  readonly retryable = true;
   constructor(
     readonly queue: string,
     readonly jobId: string,
     readonly waitedMs: number,
   ) {
-    super(`no worker finished ${queue} job ${jobId} within ${waitedMs} ms`);
+    super(`no worker finished ${queue} job ${jobId} within ${waitedMs} ms`, {
+      retryable: true,
+      code: "job_wait_timeout",
+      context: { queue, jobId },
+    });
   }
 }
 
 /** The job failed for good (no attempts left): the worker's reason, for the caller. */
-export class JobFailedError extends Error {
+export class JobFailedError extends BaseError<{ queue: string; jobId: string }> {
   override readonly name = "JobFailedError";
-  readonly retryable = false;
   constructor(
     readonly queue: string,
     readonly jobId: string,
     readonly failedReason: string,
   ) {
-    super(`${queue} job ${jobId} failed: ${failedReason}`);
+    super(`${queue} job ${jobId} failed: ${failedReason}`, {
+      retryable: false,
+      code: "job_failed",
+      context: { queue, jobId },
+    });
   }
 }
 

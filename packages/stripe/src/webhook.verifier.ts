@@ -1,4 +1,4 @@
-import { describeUnstorableText, findUnstorableText } from "@sparks/core";
+import { BaseError, describeUnstorableText, findUnstorableText } from "@sparks/core";
 import Stripe from "stripe";
 import { z } from "zod";
 
@@ -20,13 +20,14 @@ const MIN_CREATED_SECONDS = 1_230_768_000; // 2009-01-01
 const MAX_CREATED_SECONDS = 4_102_444_800; // 2100-01-01
 
 /** Why a delivery was refused; the API answers 400 with `reason` and stores nothing. */
-export class WebhookVerificationError extends Error {
+export class WebhookVerificationError extends BaseError<{ reason: WebhookRejection }> {
   override readonly name = "WebhookVerificationError";
   constructor(
     readonly reason: WebhookRejection,
     message: string,
   ) {
-    super(message);
+    // The same delivery fails the same way: Stripe's redelivery is the only retry.
+    super(message, { retryable: false, code: "webhook_rejected", context: { reason } });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { AppConfig } from "@sparks/config";
+import { BaseError } from "@sparks/core";
 import { z } from "zod";
 
 const tokenAnswer = z.object({
@@ -7,13 +8,15 @@ const tokenAnswer = z.object({
 });
 
 /** Why writing to Auth0 failed; signup still succeeds (the mapping is stored in Sparks). */
-export class Auth0ManagementError extends Error {
+export class Auth0ManagementError extends BaseError<{ status: number | null }> {
   override readonly name = "Auth0ManagementError";
   constructor(
     message: string,
     readonly status: number | null,
   ) {
-    super(message);
+    // No answer, 429 and 5xx may pass later; any other 4xx is this request's own fault.
+    const retryable = status === null || status === 429 || status >= 500;
+    super(message, { retryable, code: "auth0_management_failed", context: { status } });
   }
 }
 
