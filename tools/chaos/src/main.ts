@@ -30,7 +30,7 @@ const plan = { ...chosen, seed };
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const failures: string[] = [];
 try {
-  if (plan.restartRedis || plan.restartPostgres) {
+  if (!wipeOnly && (plan.restartRedis || plan.restartPostgres)) {
     log("WARNING: this run restarts the machine's Redis and Postgres; do not run other tests meanwhile.");
   }
   if (!wipeOnly) {

@@ -87,6 +87,9 @@ export async function runRedisWipe(
     env = await createChaosEnvironment(0, {
       redis: { url: redis.url, prefix: PREFIX, connection, cleanup: async () => connection.disconnect() },
     });
+    // This process reads the schedulers through these queues; while Redis is down on purpose,
+    // BullMQ would print each reconnect error of a queue without an 'error' listener.
+    for (const queue of env.queues.allQueues()) queue.on("error", () => undefined);
     const processEnv = {
       ...env.env,
       DATABASE_URL: env.database.url,
@@ -336,18 +339,27 @@ async function startApiProcess(spec: {
   env: Record<string, string>;
   redisUrl: string;
   prefix: string;
-}): Promise<{ child: ChildProcess; port: number }> {
+}): Promise<{ child: ChildProcess; port: number; stderr: string[] }> {
   const child = spawn(process.execPath, ["--import", "tsx", API_ENTRY, JSON.stringify(spec)], {
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  // While Redis is down BullMQ prints every reconnect error of a queue without an 'error'
+  // listener to stderr; only the tail is kept, for when the API dies.
+  const stderr: string[] = [];
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr.push(d.toString());
+    if (stderr.length > 50) stderr.splice(0, stderr.length - 20);
   });
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout?.on("data", (d: Buffer) => {
       const match = /listening (\d+)/.exec(d.toString());
       if (match?.[1]) resolve(Number(match[1]));
     });
-    child.once("exit", (code) => reject(new Error(`API process exited (${code})`)));
+    child.once("exit", (code) =>
+      reject(new Error(`API process exited (${code}): ${stderr.join("").slice(-2_000)}`)),
+    );
   });
-  return { child, port };
+  return { child, port, stderr };
 }
 
 function askQuota(agent: Agent, port: number, customerId: string): Promise<QuotaSample> {
