@@ -62,5 +62,9 @@ if (failures.length > 0) {
   for (const f of failures) log(`  - ${f}`);
   process.exit(1);
 }
-log("\nPASSED: nothing missing, nothing billed twice.");
+log(
+  wipeOnly
+    ? "\nPASSED: scheduled work resumed in time after each wipe, /quota never wrong."
+    : "\nPASSED: nothing missing, nothing billed twice.",
+);
 process.exit(0);

@@ -64,6 +64,27 @@ export class QuotaWatch {
     return truth !== undefined && isWrongAnswer(sample, truth);
   }
 
+  /**
+   * When, in [from, to), every answer was live (from the Redis counters) again after the last
+   * round that was not: `from` itself when the counters never stopped being live, null when
+   * they were not live again by `to`.
+   */
+  liveAgainAt(from: number, to: number): number | null {
+    let lastDegraded: number | null = null;
+    let firstLiveAfter: number | null = from;
+    for (const round of this.rounds) {
+      if (round.at < from || round.at >= to) continue;
+      const live = round.samples.every((s) => s.status === 200 && s.counters === "live");
+      if (!live) {
+        lastDegraded = round.at;
+        firstLiveAfter = null;
+      } else if (lastDegraded !== null && firstLiveAfter === null) {
+        firstLiveAfter = round.at;
+      }
+    }
+    return firstLiveAfter;
+  }
+
   /** Figures for the rounds started in [from, to). */
   figures(from: number, to: number): QuotaWatchFigures {
     const out: QuotaWatchFigures = {

@@ -53,6 +53,8 @@ export interface WipeMeasurement {
   schedulersBackMs: number | null;
   /** From Redis back empty until the first scheduled sync that started afterwards completed. */
   resumedMs: number | null;
+  /** From Redis gone until every polled customer's `/quota` was live again (counters rebuilt). */
+  countersLiveMs: number | null;
   quotaWrongSeconds: number;
   quotaDegradedAnswers: number;
   quotaErrorAnswers: number;
@@ -166,10 +168,18 @@ export async function runRedisWipe(
           `redis-wipe ${label}: scheduled work resumed after ${seconds(m.resumedMs)} s, not within ${seconds(tolerance)} s (one ${options.periodSeconds} s period + ${options.checkIntervalMs} ms keeper check + ${options.runAllowanceMs} ms run)`,
         );
       }
+      if (m.countersLiveMs === null) {
+        failures.push(`redis-wipe ${label}: /quota never answered from live counters again (30 s)`);
+      }
       if (m.quotaWrongSeconds > 0) {
         failures.push(`redis-wipe ${label}: /quota answered wrong for ${m.quotaWrongSeconds.toFixed(2)} s`);
       }
     }
+    // The keeper logs each wipe it noticed (and queues the redis_data_lost alert with it).
+    const noticed = fleet
+      .logs()
+      .split("\n")
+      .filter((line) => line.includes("Redis lost its data")).length;
     if (fleet.crashes > 0) failures.push(`redis-wipe: the worker crashed`, ...fleet.crashReports);
 
     const rows: Array<[string, string | number]> = [
@@ -181,6 +191,7 @@ export async function runRedisWipe(
         `≤ ${seconds(tolerance)} s (1 period + 1 check + ${seconds(options.runAllowanceMs)} s run)`,
       ],
       ["customers polled on /quota", `${customerIds.length} (free over, free under, standard)`],
+      ["wipes the keeper noticed (worker log)", `${noticed} of ${measurements.length}`],
     ];
     for (const m of measurements) {
       const label = labelOf(m.kind, options);
@@ -193,6 +204,7 @@ export async function runRedisWipe(
             : `${seconds(m.resumedMs)} (${(m.resumedMs / 1000 / options.periodSeconds).toFixed(2)} periods)`,
         ],
         [`${label}: /quota wrong (s), target 0`, m.quotaWrongSeconds.toFixed(2)],
+        [`${label}: /quota live again after (s)`, seconds(m.countersLiveMs)],
         [`${label}: /quota from the ledger (fail policy)`, m.quotaDegradedAnswers],
         [`${label}: /quota errors (no answer)`, m.quotaErrorAnswers],
         [`${label}: /quota polls`, m.quotaRounds * customerIds.length],
@@ -263,14 +275,18 @@ async function wipeAndMeasure(
     return schedulersBackMs !== null && resumedMs !== null;
   }, giveUpMs);
   // The wipe's window closes once every customer's counters are live again (rebuilt from the
-  // ledger) and one more round saw it.
+  // ledger) and a few more rounds saw it.
   await waitFor(async () => allLive(watch.latest(), ctx.customers.length), 30_000);
   await sleep(options.pollIntervalMs * 4);
-  const figures = watch.figures(brokeAt, Date.now());
+  const closedAt = Date.now();
+  const figures = watch.figures(brokeAt, closedAt);
+  const liveAt = watch.liveAgainAt(brokeAt, closedAt);
+  const countersLiveMs = liveAt === null ? null : liveAt - brokeAt;
   return {
     kind,
     schedulersBackMs,
     resumedMs,
+    countersLiveMs,
     quotaWrongSeconds: figures.wrongSeconds,
     quotaDegradedAnswers: figures.degradedAnswers,
     quotaErrorAnswers: figures.errorAnswers,

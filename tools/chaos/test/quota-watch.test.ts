@@ -76,6 +76,12 @@ describe("QuotaWatch", () => {
     expect(watch.figures(1_400, 2_000).wrongSeconds).toBe(0);
   });
 
+  it("live again: the first all-live round after the last degraded one", () => {
+    expect(watch.liveAgainAt(1_050, 2_000)).toBe(1_600);
+    expect(watch.liveAgainAt(1_050, 1_500)).toBeNull();
+    expect(watch.liveAgainAt(0, 1_050)).toBe(0);
+  });
+
   it("the last wrong round ends at the window's end when no round follows inside it", () => {
     expect(watch.figures(1_100, 1_200).wrongSeconds).toBeCloseTo(0.1, 6);
   });
