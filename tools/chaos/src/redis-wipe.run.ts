@@ -157,6 +157,8 @@ export async function runRedisWipe(
     }
     polling = false;
     await poller;
+    // Also between and after the wipes' windows: a wrong answer anywhere in the phase counts.
+    const whole = watch.figures(baselineAt, Date.now());
 
     const failures: string[] = [];
     if (before.wrongAnswers > 0)
@@ -175,6 +177,11 @@ export async function runRedisWipe(
         failures.push(`redis-wipe ${label}: /quota answered wrong for ${m.quotaWrongSeconds.toFixed(2)} s`);
       }
     }
+    if (whole.wrongSeconds > 0) {
+      failures.push(
+        `redis-wipe: /quota answered wrong for ${whole.wrongSeconds.toFixed(2)} s over the whole phase (last: ${JSON.stringify(whole.lastWrong)})`,
+      );
+    }
     // The keeper logs each wipe it noticed (and queues the redis_data_lost alert with it).
     const noticed = fleet
       .logs()
@@ -192,6 +199,8 @@ export async function runRedisWipe(
       ],
       ["customers polled on /quota", `${customerIds.length} (free over, free under, standard)`],
       ["wipes the keeper noticed (worker log)", `${noticed} of ${measurements.length}`],
+      ["/quota wrong over the whole phase (s), target 0", whole.wrongSeconds.toFixed(2)],
+      ["/quota polls over the whole phase", whole.rounds * customerIds.length],
     ];
     for (const m of measurements) {
       const label = labelOf(m.kind, options);
