@@ -115,6 +115,10 @@ export async function runRedisWipe(
     const startedApi = await startApiProcess({ env: processEnv, redisUrl: redis.url, prefix: PREFIX });
     api = startedApi.child;
     const port = startedApi.port;
+    let apiExit: string | null = null;
+    api.once("exit", (code, signal) => {
+      apiExit = `the API process exited (code ${code}, signal ${signal}): ${startedApi.stderr.join("").slice(-2_000)}`;
+    });
 
     const watch = new QuotaWatch(truth);
     polling = true;
@@ -187,6 +191,7 @@ export async function runRedisWipe(
       .logs()
       .split("\n")
       .filter((line) => line.includes("Redis lost its data")).length;
+    if (apiExit !== null) failures.push(`redis-wipe: ${apiExit}`);
     if (fleet.crashes > 0) failures.push(`redis-wipe: the worker crashed`, ...fleet.crashReports);
 
     const rows: Array<[string, string | number]> = [
