@@ -27,9 +27,16 @@ export interface ChaosEnvironment {
   close(): Promise<void>;
 }
 
-export async function createChaosEnvironment(customerCount: number): Promise<ChaosEnvironment> {
+/**
+ * `options.redis`: a Redis of the caller's own (the `--redis-wipe` phase's private
+ * redis-server); by default a prefix of its own on the machine's shared Redis.
+ */
+export async function createChaosEnvironment(
+  customerCount: number,
+  options: { redis?: ChaosRedis } = {},
+): Promise<ChaosEnvironment> {
   const database = await createTestDatabase({ maxConnections: 6 });
-  const redis = await createTestRedis();
+  const redis = options.redis ?? (await createTestRedis());
   const langfuse = await createLangfuseEmulator();
   const stripe = await createStripeEmulator({ rateLimitPerSecond: 0 });
   const env: Record<string, string> = {

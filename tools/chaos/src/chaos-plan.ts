@@ -11,6 +11,11 @@ export interface ChaosPlan {
   /** Only the full run: the machine's services are shared with every other test. */
   restartRedis: boolean;
   restartPostgres: boolean;
+  /**
+   * The `--redis-wipe` phase after the backfill: a private redis-server wiped under the API and
+   * a scheduling worker (never the shared Redis, so the smoke may run it too).
+   */
+  redisWipe: boolean;
   stripeTimeoutMs: number;
   /** Seconds of API load at `loadRps` requests per second. */
   loadSeconds: number;
@@ -28,6 +33,7 @@ export const FULL_PLAN: ChaosPlan = {
   workers: 2,
   restartRedis: true,
   restartPostgres: true,
+  redisWipe: true,
   stripeTimeoutMs: 1_500,
   loadSeconds: 60,
   loadRps: 500,
@@ -43,6 +49,7 @@ export const SMOKE_PLAN: ChaosPlan = {
   workers: 2,
   restartRedis: false,
   restartPostgres: false,
+  redisWipe: true,
   stripeTimeoutMs: 1_000,
   loadSeconds: 5,
   loadRps: 500,
@@ -62,6 +69,7 @@ export const RESTARTS_PLAN: ChaosPlan = {
   workers: 2,
   restartRedis: true,
   restartPostgres: true,
+  redisWipe: false,
   stripeTimeoutMs: 1_000,
   loadSeconds: 0,
   loadRps: 0,

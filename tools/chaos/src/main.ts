@@ -1,13 +1,19 @@
 /**
- * `pnpm test:chaos` (full) and `pnpm test:chaos:smoke` (CI): the chaos run, then the API load
- * run; prints both summaries and exits non-zero when anything was lost, billed twice, or slow.
+ * `pnpm test:chaos` (full) and `pnpm test:chaos:smoke` (CI): the chaos run, the Redis-wipe
+ * phase, then the API load run; prints the summaries and exits non-zero when anything was lost,
+ * billed twice, slow, late to resume after the wipe, or when `/quota` answered wrong.
+ * `--redis-wipe` alone runs only the wipe phase.
  */
 
 import { runChaos } from "./chaos.run";
 import { FULL_PLAN, RESTARTS_PLAN, SMOKE_PLAN } from "./chaos-plan";
 import { runLoad } from "./load.run";
+import { REDIS_WIPE_OPTIONS, runRedisWipe } from "./redis-wipe.run";
 import { renderTable } from "./summary.table";
 
+const wipeOnly =
+  process.argv.includes("--redis-wipe") &&
+  !["--smoke", "--restarts", "--full"].some((flag) => process.argv.includes(flag));
 const chosen = process.argv.includes("--smoke")
   ? SMOKE_PLAN
   : process.argv.includes("--restarts")
@@ -24,13 +30,22 @@ const plan = { ...chosen, seed };
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const failures: string[] = [];
 try {
-  if (plan.restartRedis || plan.restartPostgres) {
+  if (!wipeOnly && (plan.restartRedis || plan.restartPostgres)) {
     log("WARNING: this run restarts the machine's Redis and Postgres; do not run other tests meanwhile.");
   }
-  const chaos = await runChaos(plan, log);
-  log(renderTable(`chaos (${plan.name}), ${(chaos.durationMs / 1000).toFixed(0)} s`, chaos.verdict.rows));
-  failures.push(...chaos.verdict.failures);
-  if (plan.loadSeconds > 0) {
+  if (!wipeOnly) {
+    const chaos = await runChaos(plan, log);
+    log(renderTable(`chaos (${plan.name}), ${(chaos.durationMs / 1000).toFixed(0)} s`, chaos.verdict.rows));
+    failures.push(...chaos.verdict.failures);
+  }
+  if (wipeOnly || plan.redisWipe || process.argv.includes("--redis-wipe")) {
+    const wipe = await runRedisWipe(REDIS_WIPE_OPTIONS, log);
+    log(
+      renderTable(`Redis wiped under a running worker, ${(wipe.durationMs / 1000).toFixed(0)} s`, wipe.rows),
+    );
+    failures.push(...wipe.failures);
+  }
+  if (!wipeOnly && plan.loadSeconds > 0) {
     log(`load: ${plan.loadRps} req/s for ${plan.loadSeconds} s on loopback`);
     const load = await runLoad(
       { seconds: plan.loadSeconds, rps: plan.loadRps, enforceLatency: plan.name === "full" },
@@ -47,5 +62,9 @@ if (failures.length > 0) {
   for (const f of failures) log(`  - ${f}`);
   process.exit(1);
 }
-log("\nPASSED: nothing missing, nothing billed twice.");
+log(
+  wipeOnly
+    ? "\nPASSED: scheduled work resumed in time after each wipe, /quota never wrong."
+    : "\nPASSED: nothing missing, nothing billed twice.",
+);
 process.exit(0);

@@ -19,7 +19,14 @@ export class WorkerFleet {
   /** What each crash looked like: exit code or signal, and the worker's last output lines. */
   readonly crashReports: string[] = [];
 
-  constructor(private readonly spec: WorkerSpec) {}
+  /**
+   * `entry` is the worker's script (default worker-process.ts) and `args` its argv[2]: the
+   * `--redis-wipe` phase starts the production composition (scheduled-worker.process.ts) instead.
+   */
+  constructor(
+    private readonly spec: WorkerSpec | Record<string, unknown>,
+    private readonly entry: string = ENTRY,
+  ) {}
 
   get size(): number {
     return this.children.size;
@@ -31,7 +38,7 @@ export class WorkerFleet {
   }
 
   async start(): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ["--import", "tsx", ENTRY, JSON.stringify(this.spec)], {
+    const child = spawn(process.execPath, ["--import", "tsx", this.entry, JSON.stringify(this.spec)], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.children.add(child);
