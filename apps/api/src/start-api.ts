@@ -64,7 +64,7 @@ export async function startApi(config: AppConfig, options: StartApiOptions = {})
   const ownsDatabase = !options.database;
   const database = options.database ?? (await createDatabase({ url: config.databaseUrl ?? undefined }));
   const redis = createRedisConnection(options.redisUrl ?? config.redisUrl ?? DEFAULT_REDIS_URL, "producer");
-  const queues = new QueueService({ connection: redis });
+  const queues = new QueueService({ connection: redis, logger });
 
   let app: FastifyInstance | undefined;
   let closing: Promise<void> | undefined;

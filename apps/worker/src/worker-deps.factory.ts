@@ -30,7 +30,9 @@ export interface CreateWorkerDepsOptions {
  * chaos harnesses all call it, so a client added to the worker is built once, here.
  */
 export function createWorkerDeps(opts: CreateWorkerDepsOptions): WorkerDeps {
-  const queues = opts.queues ?? new QueueService({ connection: opts.connection, prefix: opts.prefix });
+  const queues =
+    opts.queues ??
+    new QueueService({ connection: opts.connection, prefix: opts.prefix, logger: opts.logger });
   return {
     config: opts.config,
     database: opts.database,

@@ -15,7 +15,12 @@ export {
   type WaitForJobResultOptions,
   waitForJobResult,
 } from "./job-result";
-export { QueueService, type QueueServiceOptions } from "./queue.service";
+export {
+  ERROR_LOG_INTERVAL_MS,
+  type QueueErrorLogger,
+  QueueService,
+  type QueueServiceOptions,
+} from "./queue.service";
 export { createQueueWorker, type JobHandler, type QueueWorkerOptions } from "./queue-worker";
 export {
   type QuotaSnapshot,

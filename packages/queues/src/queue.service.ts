@@ -3,11 +3,25 @@ import type { Redis } from "ioredis";
 import { type JobInput, type JobName, type JobPayload, jobCatalog } from "./job-catalog";
 import { InvalidPayloadError } from "./job-errors";
 
+/** Where connection errors of the queues go (pino's `warn` fits). */
+export interface QueueErrorLogger {
+  warn(obj: Record<string, unknown>, msg: string): void;
+}
+
 export interface QueueServiceOptions {
   connection: Redis;
   /** BullMQ key prefix; tests use their own so queues never collide. */
   prefix?: string;
+  /** Receives queue errors, each distinct message at most once per ERROR_LOG_INTERVAL_MS. */
+  logger?: QueueErrorLogger;
 }
+
+/**
+ * While Redis is away every queue reports each reconnect attempt; BullMQ prints them all to
+ * stderr when nobody listens (dozens a second). One line per distinct error per minute is
+ * enough for an operator, and /readyz says the rest.
+ */
+export const ERROR_LOG_INTERVAL_MS = 60_000;
 
 /**
  * One place that owns a BullMQ Queue per catalog entry. Payloads are validated before they
@@ -16,6 +30,7 @@ export interface QueueServiceOptions {
 export class QueueService {
   readonly prefix: string;
   private readonly queues = new Map<JobName, Queue>();
+  private readonly lastLogged = new Map<string, number>();
 
   constructor(private readonly options: QueueServiceOptions) {
     this.prefix = options.prefix ?? "sparks";
@@ -30,9 +45,21 @@ export class QueueService {
         prefix: this.prefix,
         defaultJobOptions: entry.defaults,
       });
+      q.on("error", (err: Error) => this.logError(entry.queue, err));
       this.queues.set(name, q);
     }
     return q;
+  }
+
+  private logError(queue: string, err: Error): void {
+    const now = Date.now();
+    const last = this.lastLogged.get(err.message);
+    if (last !== undefined && now - last < ERROR_LOG_INTERVAL_MS) return;
+    this.lastLogged.set(err.message, now);
+    const line = { queue, err: err.message };
+    const msg = "queue error (the same error is logged at most once a minute)";
+    if (this.options.logger) this.options.logger.warn(line, msg);
+    else process.stderr.write(`${JSON.stringify({ level: "warn", ...line, msg })}\n`);
   }
 
   allQueues(): Queue[] {
