@@ -107,9 +107,6 @@ module.exports = {
         pathNot: [
           "^packages/db/",
           TEST,
-          // Known debt: the alerts dedupe repository (typed on alert types that packages/db
-          // may not import).
-          "^packages/alerts/src/alerts-sent\\.repository\\.ts$",
         ],
       },
       to: { path: "node_modules/drizzle-orm/" },

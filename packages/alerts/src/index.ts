@@ -1,3 +1,10 @@
+// The table lives in packages/db (all SQL does); re-exported where the alerts are.
+export {
+  type AlertDisposition,
+  AlertsSentRepository,
+  type ClaimResult,
+  deliveryKey,
+} from "@sparks/db";
 export {
   ALERT_KINDS,
   type Alert,
@@ -15,12 +22,6 @@ export {
   type RateWindow,
   rateWindow,
 } from "./alert-rate.policy";
-export {
-  type AlertDisposition,
-  AlertsSentRepository,
-  type ClaimResult,
-  deliveryKey,
-} from "./alerts-sent.repository";
 export type { DeliveryChannel } from "./delivery-channel";
 export { EmailChannel, type EmailChannelOptions } from "./email.channel";
 export {

@@ -14,6 +14,14 @@ export { executeRows } from "./execute-rows";
 export { GroupCommitWriter } from "./group-commit.writer";
 export { newCustomerId, newSyncRunId, ulidLike } from "./id.util";
 export { migrateDatabase, migrationsFolder } from "./migrate";
+export {
+  type AlertDisposition,
+  type AlertRecord,
+  AlertsSentRepository,
+  type ClaimResult,
+  deliveryKey,
+  type TimeWindow,
+} from "./repositories/alerts-sent.repository";
 export { CustomerRepository } from "./repositories/customer.repository";
 export {
   type CustomerCloseAttempt,

@@ -1,7 +1,28 @@
-import { executeRows, type SparksDb } from "@sparks/db";
 import { sql } from "drizzle-orm";
-import type { Alert, DeliveryChannelName } from "./alert.types";
-import type { RateWindow } from "./alert-rate.policy";
+import type { SparksDb } from "../database.types";
+import { executeRows } from "../execute-rows";
+
+/**
+ * What the table keeps of an alert. Structural, so packages/db needs no alert types: the
+ * alerts package's `Alert` (a job payload) fits it as is.
+ */
+export interface AlertRecord {
+  kind: string;
+  dedupeKey: string;
+  customerId: string | null;
+  title: string;
+  text?: string | undefined;
+  data?: Record<string, unknown> | undefined;
+}
+
+/** An outside delivery channel (`slack`, `email`); `log` is the record row itself. */
+type DeliveryChannel = string;
+
+/** A half-open time window [start, end). */
+export interface TimeWindow {
+  start: Date;
+  end: Date;
+}
 
 /** What became of an accepted alert: sent on the channels, or folded into the hour's summary. */
 export type AlertDisposition = "deliver" | "suppressed";
@@ -14,7 +35,7 @@ export type ClaimResult =
   | { status: "busy" };
 
 /** The row key of one channel's delivery of an alert: `<dedupe key>#<channel>`. */
-export function deliveryKey(dedupeKey: string, channel: DeliveryChannelName): string {
+export function deliveryKey(dedupeKey: string, channel: DeliveryChannel): string {
   return `${dedupeKey}#${channel}`;
 }
 
@@ -37,7 +58,7 @@ export class AlertsSentRepository {
 
   /** Inserts the record row once; later calls return the disposition chosen the first time. */
   async record(
-    alert: Alert,
+    alert: AlertRecord,
     disposition: AlertDisposition,
     at: Date,
   ): Promise<{ inserted: boolean; disposition: AlertDisposition; recordedAt: Date }> {
@@ -73,7 +94,7 @@ export class AlertsSentRepository {
   }
 
   /** Alerts of `kind` let through (not suppressed) in the window. */
-  async countDelivered(kind: string, window: RateWindow): Promise<number> {
+  async countDelivered(kind: string, window: TimeWindow): Promise<number> {
     const rows = await executeRows<{ n: unknown }>(
       this.db,
       sql`select count(*) as n from alerts_sent
@@ -86,7 +107,7 @@ export class AlertsSentRepository {
   /** The suppressed alerts of `kind` in the window: how many, and the first titles. */
   async suppressed(
     kind: string,
-    window: RateWindow,
+    window: TimeWindow,
     sampleSize = 5,
   ): Promise<{ count: number; titles: string[] }> {
     const where = sql`kind = ${kind} and channel = 'log' and payload->>'disposition' = 'suppressed'
@@ -106,7 +127,7 @@ export class AlertsSentRepository {
    * its holder crashed mid-send (a live holder finishes or releases well within the lease,
    * which is longer than a channel's timeout).
    */
-  async claim(alert: Alert, channel: DeliveryChannelName, at: Date, leaseMs: number): Promise<ClaimResult> {
+  async claim(alert: AlertRecord, channel: DeliveryChannel, at: Date, leaseMs: number): Promise<ClaimResult> {
     const key = deliveryKey(alert.dedupeKey, channel);
     const token = iso(at);
     const payload = JSON.stringify({ state: "sending", claimedAt: token });
@@ -141,7 +162,7 @@ export class AlertsSentRepository {
     return taken.length > 0 ? { status: "claimed", token } : { status: "busy" };
   }
 
-  async markSent(alert: Alert, channel: DeliveryChannelName, token: string, at: Date): Promise<void> {
+  async markSent(alert: AlertRecord, channel: DeliveryChannel, token: string, at: Date): Promise<void> {
     await executeRows(
       this.db,
       sql`update alerts_sent
@@ -151,7 +172,7 @@ export class AlertsSentRepository {
   }
 
   /** Gives a failed claim back, so the next attempt sends at once instead of waiting out the lease. */
-  async release(alert: Alert, channel: DeliveryChannelName, token: string): Promise<void> {
+  async release(alert: AlertRecord, channel: DeliveryChannel, token: string): Promise<void> {
     await executeRows(
       this.db,
       sql`delete from alerts_sent
