@@ -1,5 +1,6 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { debugEnabled } from "@sparks/config";
 import { Command, CommanderError } from "commander";
 import { registerBackfill } from "./commands/backfill.command";
 import { registerDoctor } from "./commands/doctor.command";
@@ -20,6 +21,7 @@ import { runCommand } from "./run-command";
 import { USAGE_EXIT_CODE, unknownCommandMessage } from "./unknown-command";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+// The environment is read here, once; each command parses what it needs through @sparks/config.
 const env = process.env;
 
 const program = new Command("sparks")
@@ -57,4 +59,4 @@ await runCommand(async () => {
     throw e;
   }
   return 0;
-}, env.SPARKS_DEBUG === "1");
+}, debugEnabled(env));

@@ -29,9 +29,9 @@ export {
   type ReconcileReport,
   type ReconcileRow,
   type RepairAction,
-  reconcile,
-  reconcileSourcesFrom,
-} from "./use-cases/reconcile.use-case";
+} from "./use-cases/reconcile.types";
+export { reconcile } from "./use-cases/reconcile.use-case";
+export { reconcileSourcesFrom } from "./use-cases/reconcile-sources.factory";
 export {
   PROVISIONAL_OVERLAP_MS,
   type RefreshProvisionalResult,

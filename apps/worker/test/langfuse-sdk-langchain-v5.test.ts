@@ -1,18 +1,15 @@
-import { ChatPromptTemplate } from "@langchain/core/prompts";
-import { ChatOpenAI } from "@langchain/openai";
 import { CallbackHandler } from "@langfuse/langchain";
-import { LangfuseSpanProcessor } from "@langfuse/otel";
 import { setLangfuseTracerProvider } from "@langfuse/tracing";
-import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import type { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { createOpenAiStub, type OpenAiStub } from "@sparks/emulators";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { langfuseOtelProvider, stubChatChain } from "./langfuse-sdk.harness";
 import type { CustomerFixture, Harness } from "./pipeline.harness";
 import {
+  billRecent,
   createSdkHarness,
   type LedgerRow,
-  ledgerRows,
   meterTotal,
-  syncRecent,
   waitForObservations,
 } from "./sdk-billing.helpers";
 
@@ -33,27 +30,11 @@ beforeAll(async () => {
   const sdk = await createSdkHarness(["cust_lc5_carol"]);
   h = sdk.h;
   [carol] = sdk.customers as [CustomerFixture];
-  provider = new NodeTracerProvider({
-    spanProcessors: [
-      new LangfuseSpanProcessor({
-        publicKey: h.langfuse.publicKey,
-        secretKey: h.langfuse.secretKey,
-        baseUrl: h.langfuse.url,
-        exportMode: "immediate",
-      }),
-    ],
-  });
+  provider = langfuseOtelProvider(h);
   provider.register();
   setLangfuseTracerProvider(provider);
   openai = await createOpenAiStub({ promptTokens: 700, completionTokens: 300 });
-  const chain = ChatPromptTemplate.fromMessages([["human", "{question}"]]).pipe(
-    new ChatOpenAI({
-      model: "gpt-4o-mini",
-      apiKey: "sk-stub",
-      streaming: false,
-      configuration: { baseURL: openai.url },
-    }),
-  );
+  const chain = stubChatChain(openai.url);
   for (const question of ["one", "two"]) {
     const handler = new CallbackHandler({
       userId: "end-user-3",
@@ -66,8 +47,7 @@ beforeAll(async () => {
   }
   await provider.forceFlush();
   await waitForObservations(h, 4);
-  await syncRecent(h);
-  rows = await ledgerRows(h);
+  rows = await billRecent(h);
 }, 120_000);
 
 afterAll(async () => {

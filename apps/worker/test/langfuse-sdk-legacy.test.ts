@@ -1,16 +1,14 @@
-import { ChatPromptTemplate } from "@langchain/core/prompts";
-import { ChatOpenAI } from "@langchain/openai";
 import { createOpenAiStub, type OpenAiStub } from "@sparks/emulators";
 import { Langfuse } from "langfuse";
 import { CallbackHandler } from "langfuse-langchain";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { langfuseCredentials, stubChatChain } from "./langfuse-sdk.harness";
 import type { CustomerFixture, Harness } from "./pipeline.harness";
 import {
+  billRecent,
   createSdkHarness,
   type LedgerRow,
-  ledgerRows,
   meterTotal,
-  syncRecent,
   waitForObservations,
 } from "./sdk-billing.helpers";
 
@@ -40,22 +38,10 @@ beforeAll(async () => {
   [alice, bob] = sdk.customers as [CustomerFixture, CustomerFixture];
   h.langfuse.setRouteEnabled("v2Observations", false);
   openai = await createOpenAiStub({ promptTokens: 42, completionTokens: 8 });
-  const stored = {
-    publicKey: h.langfuse.publicKey,
-    secretKey: h.langfuse.secretKey,
-    baseUrl: h.langfuse.url,
-    sdkIntegration: "Flowise",
-  };
+  const stored = { ...langfuseCredentials(h), sdkIntegration: "Flowise" };
 
   // Three chatflow predictions, each with its own handler, as Flowise creates one per prediction.
-  const prompt = ChatPromptTemplate.fromMessages([["human", "{question}"]]);
-  const model = new ChatOpenAI({
-    model: "gpt-4o-mini",
-    apiKey: "sk-stub",
-    streaming: false,
-    configuration: { baseURL: openai.url },
-  });
-  const chain = prompt.pipe(model);
+  const chain = stubChatChain(openai.url);
   for (const question of ["What is Sparks?", "How are tokens billed?", "And compute?"]) {
     const overrideConfig = {
       analytics: {
@@ -83,8 +69,7 @@ beforeAll(async () => {
   await langfuse.shutdownAsync();
 
   await waitForObservations(h, 1 + chatTraceIds.length * 3);
-  await syncRecent(h);
-  rows = await ledgerRows(h);
+  rows = await billRecent(h);
 }, 120_000);
 
 afterAll(async () => {

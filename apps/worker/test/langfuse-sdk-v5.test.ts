@@ -1,4 +1,3 @@
-import { LangfuseSpanProcessor } from "@langfuse/otel";
 import {
   propagateAttributes,
   setLangfuseTracerProvider,
@@ -6,13 +5,14 @@ import {
   startObservation,
 } from "@langfuse/tracing";
 import { OTLPTraceExporter as OTLPProtoTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import type { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { langfuseOtelProvider } from "./langfuse-sdk.harness";
 import type { CustomerFixture, Harness } from "./pipeline.harness";
 import {
+  billRecent,
   createSdkHarness,
   type LedgerRow,
-  ledgerRows,
   meterTotal,
   syncRecent,
   waitForObservations,
@@ -60,29 +60,17 @@ beforeAll(async () => {
   const sdk = await createSdkHarness(["cust_v5_alice", "cust_v5_bob"]);
   h = sdk.h;
   [alice, bob] = sdk.customers as [CustomerFixture, CustomerFixture];
-  const credentials = {
-    publicKey: h.langfuse.publicKey,
-    secretKey: h.langfuse.secretKey,
-    baseUrl: h.langfuse.url,
-  };
-  jsonProvider = new NodeTracerProvider({
-    spanProcessors: [new LangfuseSpanProcessor({ ...credentials, exportMode: "immediate" })],
-  });
+  jsonProvider = langfuseOtelProvider(h);
   // The AsyncLocalStorage context manager, which propagateAttributes needs.
   jsonProvider.register();
   const basic = Buffer.from(`${h.langfuse.publicKey}:${h.langfuse.secretKey}`).toString("base64");
-  protoProvider = new NodeTracerProvider({
-    spanProcessors: [
-      new LangfuseSpanProcessor({
-        ...credentials,
-        exportMode: "immediate",
-        exporter: new OTLPProtoTraceExporter({
-          url: h.langfuse.otlpTracesUrl,
-          headers: { Authorization: `Basic ${basic}`, "x-langfuse-ingestion-version": "4" },
-        }),
-      }),
-    ],
-  });
+  protoProvider = langfuseOtelProvider(
+    h,
+    new OTLPProtoTraceExporter({
+      url: h.langfuse.otlpTracesUrl,
+      headers: { Authorization: `Basic ${basic}`, "x-langfuse-ingestion-version": "4" },
+    }),
+  );
 
   // alice: named by customer_id metadata; tokens + compute_ms as a v5 string ("90000" ms = 75 Sparks).
   await chatTrace(
@@ -105,8 +93,7 @@ beforeAll(async () => {
     { input: 2000, output: 400, total: 2500 },
   );
   await waitForObservations(h, 6);
-  await syncRecent(h);
-  rows = await ledgerRows(h);
+  rows = await billRecent(h);
 }, 120_000);
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 import { monthOf } from "@sparks/core";
 import { executeRows } from "@sparks/db";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type ReconcileReport, reconcile } from "../src/use-cases/reconcile.use-case";
+import type { ReconcileReport } from "../src/use-cases/reconcile.types";
+import { reconcile } from "../src/use-cases/reconcile.use-case";
 import { createHarness, type Harness, syncAndDrain } from "./pipeline.harness";
 
 const HOUR = 3_600_000;

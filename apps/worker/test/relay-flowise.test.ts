@@ -1,11 +1,10 @@
-import { ChatPromptTemplate } from "@langchain/core/prompts";
-import { ChatOpenAI } from "@langchain/openai";
 import { createOpenAiStub, type OpenAiStub } from "@sparks/emulators";
 import { createRelay, otelTraceId, type Relay } from "@sparks/relay";
 import { CallbackHandler } from "langfuse-langchain";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { langfuseCredentials, stubChatChain } from "./langfuse-sdk.harness";
 import type { CustomerFixture, Harness } from "./pipeline.harness";
-import { createSdkHarness, type LedgerRow, ledgerRows, meterTotal, syncRecent } from "./sdk-billing.helpers";
+import { billRecent, createSdkHarness, type LedgerRow, meterTotal } from "./sdk-billing.helpers";
 
 /**
  * Issue 15 item 3: Flowise after the v4 cut-over. The Langfuse emulator acts as a v4 server in
@@ -30,18 +29,10 @@ async function prediction(
   question: string,
   override: { userId: string; metadata: Record<string, unknown> } | null,
 ): Promise<string> {
-  const chain = ChatPromptTemplate.fromMessages([["human", "{question}"]]).pipe(
-    new ChatOpenAI({
-      model: "gpt-4o-mini",
-      apiKey: "sk-stub",
-      streaming: false,
-      configuration: { baseURL: openai.url },
-    }),
-  );
+  const chain = stubChatChain(openai.url);
   // Flowise: the stored credential, then the caller's overrideConfig.analytics.langFuse over it.
   const handler = new CallbackHandler({
-    publicKey: h.langfuse.publicKey,
-    secretKey: h.langfuse.secretKey,
+    ...langfuseCredentials(h),
     baseUrl,
     sdkIntegration: "Flowise",
     ...override,
@@ -65,8 +56,7 @@ beforeAll(async () => {
   }
   noOverrideTraceId = await prediction(relay.url, "override off", null);
   await relay.drained();
-  await syncRecent(h);
-  rows = await ledgerRows(h);
+  rows = await billRecent(h);
 }, 120_000);
 
 afterAll(async () => {

@@ -69,3 +69,9 @@ export async function waitForObservations(h: Harness, count: number, timeoutMs =
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Syncs the recent window and returns the ledger rows to assert on. */
+export async function billRecent(h: Harness): Promise<LedgerRow[]> {
+  await syncRecent(h);
+  return ledgerRows(h);
+}

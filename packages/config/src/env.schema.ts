@@ -162,6 +162,11 @@ export const envSchema = {
   SPARKS_DATA_DIR: optionalString,
   SPARKS_ADMIN_USER: optionalString,
   SPARKS_ADMIN_PASSWORD: optionalString.pipe(z.string().min(12, "must be at least 12 characters").optional()),
+  // CLI: exactly "1" shows a failed command's stack trace; anything else (or unset) does not. Never invalid.
+  SPARKS_DEBUG: z
+    .string()
+    .optional()
+    .transform((v) => v === "1"),
 } as const;
 
 export type EnvVariable = keyof typeof envSchema;

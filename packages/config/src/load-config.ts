@@ -170,3 +170,8 @@ export function secretValues(env: Env): string[] {
     (v): v is string => typeof v === "string" && v.length >= 6,
   );
 }
+
+/** `SPARKS_DEBUG` on its own (the CLI reads it before any command parses the rest): true only for "1". */
+export function debugEnabled(env: Env): boolean {
+  return envSchema.SPARKS_DEBUG.parse(env.SPARKS_DEBUG);
+}

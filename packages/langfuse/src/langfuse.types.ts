@@ -1,21 +1,7 @@
-/** One staged row: a Langfuse observation, or (v1 only) a trace pseudo-observation. */
-export interface ObservationRecord {
-  /** The observation id; v1 trace pseudo-rows use `"trace:" + traceId`. */
-  observationId: string;
-  traceId: string;
-  /** Langfuse observation type (`GENERATION`, `SPAN`, …) or `TRACE` for v1 trace pseudo-rows. */
-  type: string;
-  startTime: Date;
-  userId: string | null;
-  /** A logical root observation (`isRootObservation`, else no parent). False for TRACE rows. */
-  isRoot: boolean;
-  /** Raw `usageDetails`, values untouched so core's validation sees bad values. */
-  usageDetails: Record<string, unknown> | null;
-  /** Only the billing keys (see BILLING_METADATA_KEYS) with their raw JSON values; null if none. */
-  metadata: Record<string, unknown> | null;
-  /** Langfuse `totalCost` (USD) as an exact plain decimal string; null when unknown. */
-  costUsd: string | null;
-}
+import type { ObservationRecord } from "@sparks/core";
+
+/** One staged row (declared once, in @sparks/core). */
+export type { ObservationRecord };
 
 /** A read window on start time: `from` inclusive, `to` exclusive. */
 export interface ReadWindow {

@@ -1,43 +1,28 @@
-import { createTestRedis } from "@sparks/testing";
-import type { Worker } from "bullmq";
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   createQueueWorker,
   JobFailedError,
   JobWaitTimeoutError,
   PermanentJobError,
-  QueueService,
   waitForJobResult,
 } from "../src/index";
+import { useQueueHarness } from "./queue.harness";
 
-let redis: Awaited<ReturnType<typeof createTestRedis>>;
-let queues: QueueService;
-const workers: Worker[] = [];
-
-beforeEach(async () => {
-  redis = await createTestRedis();
-  queues = new QueueService({ connection: redis.connection, prefix: redis.prefix });
-});
-
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.close()));
-  await queues.close();
-  await redis.cleanup();
-});
+const h = useQueueHarness();
 
 function work(handler: (ids: string[]) => Promise<unknown>): void {
-  workers.push(
+  h.workers.push(
     createQueueWorker("retryErrors", (payload) => handler(payload.errorIds), {
-      connection: redis.connection,
-      prefix: redis.prefix,
+      connection: h.redis.connection,
+      prefix: h.redis.prefix,
     }),
   );
 }
 
 it("returns the worker's result, even one that landed before the first poll", async () => {
   work(async (ids) => ids.map((id) => ({ id, status: "pending" })));
-  const job = await queues.add("retryErrors", { errorIds: ["ui_1", "ui_2"] });
-  const result = await waitForJobResult(queues.queue("retryErrors"), job, { timeoutMs: 10_000 });
+  const job = await h.queues.add("retryErrors", { errorIds: ["ui_1", "ui_2"] });
+  const result = await waitForJobResult(h.queues.queue("retryErrors"), job, { timeoutMs: 10_000 });
   expect(result).toEqual([
     { id: "ui_1", status: "pending" },
     { id: "ui_2", status: "pending" },
@@ -45,9 +30,11 @@ it("returns the worker's result, even one that landed before the first poll", as
 });
 
 it("without a worker, gives up at the bound with a retryable timeout; the job stays queued", async () => {
-  const job = await queues.add("retryErrors", { errorIds: ["ui_1"] });
+  const job = await h.queues.add("retryErrors", { errorIds: ["ui_1"] });
   const started = Date.now();
-  const error = await waitForJobResult(queues.queue("retryErrors"), job, { timeoutMs: 400 }).catch((e) => e);
+  const error = await waitForJobResult(h.queues.queue("retryErrors"), job, { timeoutMs: 400 }).catch(
+    (e) => e,
+  );
   expect(error).toBeInstanceOf(JobWaitTimeoutError);
   expect((error as JobWaitTimeoutError).retryable).toBe(true);
   expect(Date.now() - started).toBeGreaterThanOrEqual(400);
@@ -59,8 +46,8 @@ it("a job that failed for good throws the worker's reason", async () => {
   work(async () => {
     throw new PermanentJobError("no such item: ui_9");
   });
-  const job = await queues.add("retryErrors", { errorIds: ["ui_9"] });
-  const error = await waitForJobResult(queues.queue("retryErrors"), job, { timeoutMs: 10_000 }).catch(
+  const job = await h.queues.add("retryErrors", { errorIds: ["ui_9"] });
+  const error = await waitForJobResult(h.queues.queue("retryErrors"), job, { timeoutMs: 10_000 }).catch(
     (e) => e,
   );
   expect(error).toBeInstanceOf(JobFailedError);

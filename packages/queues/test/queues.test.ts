@@ -1,6 +1,5 @@
-import { createTestRedis } from "@sparks/testing";
 import type { Job, Worker } from "bullmq";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   createQueueWorker,
   createRedisConnection,
@@ -8,24 +7,11 @@ import {
   jobId,
   PermanentJobError,
   pingRedis,
-  QueueService,
   RetryableJobError,
 } from "../src/index";
+import { useQueueHarness } from "./queue.harness";
 
-let redis: Awaited<ReturnType<typeof createTestRedis>>;
-let queues: QueueService;
-const workers: Worker[] = [];
-
-beforeEach(async () => {
-  redis = await createTestRedis();
-  queues = new QueueService({ connection: redis.connection, prefix: redis.prefix });
-});
-
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.close()));
-  await queues.close();
-  await redis.cleanup();
-});
+const h = useQueueHarness();
 
 function settled(worker: Worker, event: "completed" | "failed"): Promise<Job> {
   return new Promise((resolve) => worker.once(event, (job: Job) => resolve(job)));
@@ -34,12 +20,12 @@ function settled(worker: Worker, event: "completed" | "failed"): Promise<Job> {
 describe("QueueService", () => {
   it("refuses a payload that does not match the catalog, naming the field", async () => {
     await expect(
-      queues.add("pushMeterEvents", { customerId: "c1", category: "gold" as never, month: "2026-11" }),
+      h.queues.add("pushMeterEvents", { customerId: "c1", category: "gold" as never, month: "2026-11" }),
     ).rejects.toThrow(InvalidPayloadError);
     await expect(
-      queues.add("pushMeterEvents", { customerId: "c1", category: "compute", month: "2026-13" }),
+      h.queues.add("pushMeterEvents", { customerId: "c1", category: "compute", month: "2026-13" }),
     ).rejects.toThrow(/month: must be YYYY-MM/);
-    expect(await queues.queue("pushMeterEvents").count()).toBe(0);
+    expect(await h.queues.queue("pushMeterEvents").count()).toBe(0);
   });
 
   it("delivers a parsed payload to the worker", async () => {
@@ -49,11 +35,11 @@ describe("QueueService", () => {
       async (payload) => {
         seen.push(payload);
       },
-      { connection: redis.connection, prefix: redis.prefix },
+      { connection: h.redis.connection, prefix: h.redis.prefix },
     );
-    workers.push(worker);
+    h.workers.push(worker);
     const done = settled(worker, "completed");
-    await queues.add("syncUsage", { syncId: "s1" });
+    await h.queues.add("syncUsage", { syncId: "s1" });
     await done;
     expect(seen).toEqual([{ syncId: "s1", customerId: null, trigger: "manual" }]);
   });
@@ -66,15 +52,15 @@ describe("QueueService", () => {
         calls++;
         throw new PermanentJobError("no such channel");
       },
-      { connection: redis.connection, prefix: redis.prefix },
+      { connection: h.redis.connection, prefix: h.redis.prefix },
     );
-    workers.push(worker);
+    h.workers.push(worker);
     const failed = settled(worker, "failed");
-    await queues.add("alerts", { kind: "k", dedupeKey: "d", title: "t", text: "x" });
+    await h.queues.add("alerts", { kind: "k", dedupeKey: "d", title: "t", text: "x" });
     const job = await failed;
     expect(calls).toBe(1);
     expect(job.failedReason).toBe("no such channel");
-    expect(await queues.queue("alerts").getFailedCount()).toBe(1);
+    expect(await h.queues.queue("alerts").getFailedCount()).toBe(1);
   });
 
   it("keeps a huge error message out of Redis, and still retries", async () => {
@@ -85,11 +71,11 @@ describe("QueueService", () => {
         calls++;
         throw new Error(`insert failed: params ${"x".repeat(100_000)}`);
       },
-      { connection: redis.connection, prefix: redis.prefix },
+      { connection: h.redis.connection, prefix: h.redis.prefix },
     );
-    workers.push(worker);
+    h.workers.push(worker);
     const failed = settled(worker, "failed");
-    await queues.add("reconcile", { month: "2026-11" }, { attempts: 1 });
+    await h.queues.add("reconcile", { month: "2026-11" }, { attempts: 1 });
     const job = await failed;
     expect(calls).toBe(1);
     expect(job.failedReason.length).toBeLessThan(2_100);
@@ -105,11 +91,11 @@ describe("QueueService", () => {
         if (calls < 3) throw new RetryableJobError("Stripe 429");
         return "ok";
       },
-      { connection: redis.connection, prefix: redis.prefix },
+      { connection: h.redis.connection, prefix: h.redis.prefix },
     );
-    workers.push(worker);
+    h.workers.push(worker);
     const done = settled(worker, "completed");
-    await queues.add("reconcile", { month: "2026-11" }, { backoff: { type: "fixed", delay: 10 } });
+    await h.queues.add("reconcile", { month: "2026-11" }, { backoff: { type: "fixed", delay: 10 } });
     const job = await done;
     expect(calls).toBe(3);
     expect(job.attemptsMade).toBe(3);
@@ -118,9 +104,9 @@ describe("QueueService", () => {
   it("treats a repeated custom job id as a no-op", async () => {
     const id = jobId("evt", "evt_1:x");
     expect(id).not.toContain(":");
-    await queues.add("stripeWebhooks", { eventId: "evt_1" }, { jobId: id });
-    await queues.add("stripeWebhooks", { eventId: "evt_1" }, { jobId: id });
-    expect(await queues.queue("stripeWebhooks").count()).toBe(1);
+    await h.queues.add("stripeWebhooks", { eventId: "evt_1" }, { jobId: id });
+    await h.queues.add("stripeWebhooks", { eventId: "evt_1" }, { jobId: id });
+    expect(await h.queues.queue("stripeWebhooks").count()).toBe(1);
   });
 });
 

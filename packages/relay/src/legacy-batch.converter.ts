@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { z } from "zod";
+import { legacyEventBodySchemas } from "./legacy-event.schema";
 
 /**
  * Legacy Langfuse batch events (`POST /api/public/ingestion`, what Flowise 3.x's `langfuse` and
@@ -21,7 +22,6 @@ import { z } from "zod";
  * complete — a v4 server keeps the last write of a span, it does not merge.
  */
 
-const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
 const time = z.string().refine((v) => !Number.isNaN(Date.parse(v)), "must be an ISO date-time");
 const count = z.number().int().nonnegative().nullish();
 
@@ -43,45 +43,7 @@ const usageSchema = z.unknown().superRefine((value, ctx) => {
   if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue } as never);
 });
 
-const traceBody = z.object({
-  id: nullish(z.string().min(1)),
-  timestamp: nullish(time),
-  name: nullish(z.string()),
-  userId: nullish(z.string()),
-  sessionId: nullish(z.string()),
-  release: nullish(z.string()),
-  version: nullish(z.string()),
-  input: z.unknown().optional(),
-  output: z.unknown().optional(),
-  metadata: z.unknown().optional(),
-  tags: nullish(z.array(z.string())),
-  public: nullish(z.boolean()),
-  environment: nullish(z.string()),
-});
-
-const observationBody = z.object({
-  id: nullish(z.string().min(1)),
-  traceId: nullish(z.string().min(1)),
-  name: nullish(z.string()),
-  startTime: nullish(time),
-  endTime: nullish(time),
-  completionStartTime: nullish(time),
-  metadata: z.unknown().optional(),
-  input: z.unknown().optional(),
-  output: z.unknown().optional(),
-  level: nullish(z.enum(["DEBUG", "DEFAULT", "WARNING", "ERROR"])),
-  statusMessage: nullish(z.string()),
-  parentObservationId: nullish(z.string()),
-  version: nullish(z.string()),
-  environment: nullish(z.string()),
-  model: nullish(z.string()),
-  modelParameters: z.unknown().optional(),
-  usage: usageSchema.optional(),
-  usageDetails: nullish(z.record(z.string(), z.number().int().nonnegative())),
-  costDetails: nullish(z.record(z.string(), z.number())),
-  promptName: nullish(z.string()),
-  promptVersion: nullish(z.number().int()),
-});
+const { traceBody, observationBody } = legacyEventBodySchemas(time, usageSchema);
 
 type TraceBody = z.infer<typeof traceBody> & { sdkIntegration?: string };
 type ObservationBody = z.infer<typeof observationBody>;

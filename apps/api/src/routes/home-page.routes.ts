@@ -4,12 +4,13 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { RoutePluginOptions } from "../api-deps";
 import { DEMO_ADMIN_SUB } from "../home-page/demo-access";
 import { type HomePageLink, renderHomePage } from "../home-page/home-page.render";
+import { pageSecurityHeaders } from "./page-security.headers";
 
 /**
  * No script at all, only our own stylesheet. In demo mode the page carries signed tokens in
  * its links, so it is not cached, not framed and sends no referrer.
  */
-const CONTENT_SECURITY_POLICY = [
+const SECURITY_HEADERS = pageSecurityHeaders([
   "default-src 'none'",
   "script-src 'none'",
   "style-src 'self'",
@@ -17,14 +18,7 @@ const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
   "form-action 'none'",
   "frame-ancestors 'none'",
-].join("; ");
-
-const SECURITY_HEADERS = {
-  "content-security-policy": CONTENT_SECURITY_POLICY,
-  "referrer-policy": "no-referrer",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-} as const;
+]);
 
 const API_VERSION = "0.1.0";
 

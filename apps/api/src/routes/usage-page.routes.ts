@@ -3,12 +3,13 @@ import { z } from "zod";
 import type { RoutePluginOptions } from "../api-deps";
 import { NotFoundError } from "../errors/http-errors";
 import { loadUsagePageAssets } from "../usage-page/usage-page.assets";
+import { pageSecurityHeaders } from "./page-security.headers";
 
 /**
  * Only our own script, style and API: no inline script, nothing from another origin. The page
  * carries a bearer token, so it must not be framed and must not leak the URL as a referrer.
  */
-const CONTENT_SECURITY_POLICY = [
+const SECURITY_HEADERS = pageSecurityHeaders([
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -17,14 +18,7 @@ const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
-].join("; ");
-
-const SECURITY_HEADERS = {
-  "content-security-policy": CONTENT_SECURITY_POLICY,
-  "referrer-policy": "no-referrer",
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-} as const;
+]);
 
 const assetParams = z.object({ file: z.string().min(1).max(64) });
 

@@ -31,19 +31,6 @@ import {
 import { groupKey, readLangfuseView } from "./reconcile-langfuse.view";
 import { repairGroup } from "./reconcile-repair.use-case";
 
-export {
-  DEFAULT_DRIFT_THRESHOLD_SPARKS,
-  DEFAULT_MARGIN_FLOOR_PERCENT,
-  DEFAULT_SETTLE_MS,
-  type MarginRow,
-  type ReconcileDeps,
-  type ReconcileOptions,
-  type ReconcileReport,
-  type ReconcileRow,
-  type RepairAction,
-} from "./reconcile.types";
-export { reconcileSourcesFrom } from "./reconcile-sources.factory";
-
 function stripeFor(deps: ReconcileDeps): StripeClient | null {
   if (deps.stripeClient) return deps.stripeClient;
   const { secretKey, apiBase } = deps.config.stripe;

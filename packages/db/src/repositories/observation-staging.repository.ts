@@ -1,21 +1,12 @@
+import type { ObservationRecord } from "@sparks/core";
 import { sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
 import { executeRows } from "../execute-rows";
 import { toDate, toNullableString } from "./row-values.util";
 import { textArrayParam } from "./text-array.param";
 
-/** One Langfuse observation as staged (the shape of `ObservationRecord` from @sparks/langfuse). */
-export interface StagedObservation {
-  observationId: string;
-  traceId: string;
-  type: string;
-  startTime: Date;
-  userId: string | null;
-  isRoot: boolean;
-  usageDetails: Record<string, unknown> | null;
-  metadata: Record<string, unknown> | null;
-  costUsd: string | null;
-}
+/** One Langfuse observation as staged: core's `ObservationRecord` (what @sparks/langfuse reads). */
+export type StagedObservation = ObservationRecord;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

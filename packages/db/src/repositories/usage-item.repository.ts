@@ -1,58 +1,20 @@
-import { parseNanoSparks } from "@sparks/core";
+import { type LedgerEntry, type LedgerEntryWrite, parseNanoSparks, type UsageItemStatus } from "@sparks/core";
 import { type SQL, sql } from "drizzle-orm";
 import type { SparksDb, SparksTx } from "../database.types";
 import { executeRows } from "../execute-rows";
-import type { UsageItemStatus } from "../schema/usage-items.schema";
 import { epochMs } from "./observation-staging.repository";
 import { jsonParam, toDate, toNullableNumber, toNullableString, toNumber } from "./row-values.util";
 import { textArrayParam } from "./text-array.param";
 
-/** A usage item as the pipeline reasons about it; exact Sparks as nano-Sparks. */
-export interface LedgerItem {
-  id: number;
-  traceId: string;
-  usageCategory: string;
-  quantityRevision: number;
-  status: UsageItemStatus;
-  customerId: string | null;
-  customerRef: string | null;
-  month: string;
-  occurredAt: Date;
-  quantity: string | null;
-  unit: string | null;
-  rawValue: unknown;
-  exactNano: bigint;
+/** A usage item as the pipeline reasons about it (core's `LedgerEntry` plus send state); exact Sparks as nano-Sparks. */
+export interface LedgerItem extends LedgerEntry {
   sentSparks: number;
-  reason: string | null;
-  meterEventId: number | null;
   stripeIdentifier: string | null;
-  costCenter: string;
-  tier: string | null;
-  tierHint: string | null;
   attempts: number;
 }
 
 /** The fields ingest writes (insert or update); ids and send state are not among them. */
-export interface LedgerItemWrite {
-  traceId: string;
-  usageCategory: string;
-  quantityRevision: number;
-  status: UsageItemStatus;
-  customerId: string | null;
-  customerRef: string | null;
-  month: string;
-  occurredAt: Date;
-  quantity: string | null;
-  unit: string | null;
-  rawValue: unknown;
-  /** Exact Sparks as a plain decimal string (nano precision). */
-  exactSparks: string;
-  reason: string | null;
-  costCenter: string;
-  tier: string | null;
-  tierHint: string | null;
-  syncRunId: string | null;
-}
+export type LedgerItemWrite = LedgerEntryWrite;
 
 /** A billing group: what one push job sends, in order, under the exact rule. */
 export interface UsageGroup {

@@ -1,3 +1,4 @@
+import { USAGE_ITEM_STATUSES, type UsageItemStatus } from "@sparks/core";
 import { sql } from "drizzle-orm";
 import { bigint, check, index, integer, jsonb, numeric, pgTable, text, unique } from "drizzle-orm/pg-core";
 import { isMonth, nonNegative, oneOf } from "./check.util";
@@ -6,16 +7,8 @@ import { customers } from "./customers.schema";
 import { meterEvents } from "./meter-events.schema";
 import { syncRuns } from "./sync.schema";
 
-export const USAGE_ITEM_STATUSES = [
-  "pending",
-  "sending",
-  "sent",
-  "failed",
-  "quarantined",
-  "unbillable",
-  "discrepancy",
-] as const;
-export type UsageItemStatus = (typeof USAGE_ITEM_STATUSES)[number];
+// The status list is core's (one list for the check constraint and the domain); re-exported here for the schema's users.
+export { USAGE_ITEM_STATUSES, type UsageItemStatus };
 
 /**
  * The ledger: one row per `(trace_id, usage_category, quantity_revision)`, whatever happened to

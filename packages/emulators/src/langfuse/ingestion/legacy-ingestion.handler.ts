@@ -1,3 +1,4 @@
+import { legacyEventBodySchemas } from "@sparks/relay";
 import { z } from "zod";
 import type { ObservationType } from "../langfuse.types";
 import type { HandlerResult } from "../langfuse-handlers";
@@ -17,7 +18,6 @@ import { type IngestionWriter, newId, type ObservationPatch } from "./ingestion.
 export type LegacyIngestionMode = "enabled" | "events_only";
 
 const timeString = z.union([z.string().datetime({ offset: true }), z.string().datetime({ local: true })]);
-const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
 
 /** Langfuse accepts usage as {input, output, total, unit, …Cost} or OpenAI's camelCase counts. */
 const usageCount = z.number().int().nonnegative().nullish();
@@ -44,47 +44,7 @@ const usageSchema = z.unknown().superRefine((value, ctx) => {
     for (const issue of result.error.issues)
       ctx.addIssue({ ...issue, path: ["usage", ...issue.path] } as never);
 });
-const usageDetailsSchema = z.record(z.string(), z.number().int().nonnegative());
-
-const traceBody = z.object({
-  id: nullish(z.string().min(1)),
-  timestamp: nullish(timeString),
-  name: nullish(z.string()),
-  userId: nullish(z.string()),
-  sessionId: nullish(z.string()),
-  release: nullish(z.string()),
-  version: nullish(z.string()),
-  input: z.unknown().optional(),
-  output: z.unknown().optional(),
-  metadata: z.unknown().optional(),
-  tags: nullish(z.array(z.string())),
-  public: nullish(z.boolean()),
-  environment: nullish(z.string()),
-});
-
-const observationBody = z.object({
-  id: nullish(z.string().min(1)),
-  traceId: nullish(z.string().min(1)),
-  name: nullish(z.string()),
-  startTime: nullish(timeString),
-  endTime: nullish(timeString),
-  completionStartTime: nullish(timeString),
-  metadata: z.unknown().optional(),
-  input: z.unknown().optional(),
-  output: z.unknown().optional(),
-  level: nullish(z.enum(["DEBUG", "DEFAULT", "WARNING", "ERROR"])),
-  statusMessage: nullish(z.string()),
-  parentObservationId: nullish(z.string()),
-  version: nullish(z.string()),
-  environment: nullish(z.string()),
-  model: nullish(z.string()),
-  modelParameters: z.unknown().optional(),
-  usage: usageSchema.optional(),
-  usageDetails: nullish(usageDetailsSchema),
-  costDetails: nullish(z.record(z.string(), z.number())),
-  promptName: nullish(z.string()),
-  promptVersion: nullish(z.number().int()),
-});
+const { traceBody, observationBody } = legacyEventBodySchemas(timeString, usageSchema);
 
 const envelope = z.object({
   id: z.string().min(1),
