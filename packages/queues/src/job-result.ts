@@ -61,11 +61,13 @@ export async function waitForJobResult<T>(
   const deadline = Date.now() + timeoutMs;
   let pollMs = options.pollMs ?? 50;
   for (;;) {
-    const current = await queue.getJob(id);
-    if (current) {
-      const state = await current.getState();
-      if (state === "completed") return current.returnvalue as T;
-      if (state === "failed") throw new JobFailedError(queue.name, id, current.failedReason ?? "unknown");
+    // State first, then the job: read the other way round, a job finishing between the two
+    // reads looks finished with the hash of before (no return value, no failed reason).
+    const state = await queue.getJobState(id);
+    if (state === "completed" || state === "failed") {
+      const current = await queue.getJob(id);
+      if (current && state === "completed") return current.returnvalue as T;
+      if (current) throw new JobFailedError(queue.name, id, current.failedReason || "unknown");
     }
     const left = deadline - Date.now();
     if (left <= 0) throw new JobWaitTimeoutError(queue.name, id, timeoutMs);
