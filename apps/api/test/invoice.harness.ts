@@ -418,5 +418,5 @@ export async function createInvoiceHarness(options: InvoiceHarnessOptions): Prom
 export function centsOf(usd: unknown): bigint {
   const text = String(usd);
   const [whole, frac = ""] = text.split(".");
-  return BigInt(whole ?? "0") * 100n + BigInt((frac + "00").slice(0, 2));
+  return BigInt(whole ?? "0") * 100n + BigInt(`${frac}00`.slice(0, 2));
 }

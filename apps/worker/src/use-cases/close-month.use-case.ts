@@ -16,7 +16,7 @@ import {
   MonthCloseRepository,
   SyncRunRepository,
 } from "@sparks/db";
-import { jobId, PermanentJobError, RetryableJobError } from "@sparks/queues";
+import { jobId, PermanentJobError } from "@sparks/queues";
 import type { WorkerDeps } from "../worker-deps";
 import { clock, sleep } from "./pipeline-context";
 import { releaseMonthInvoice } from "./release-month-invoice.use-case";
