@@ -11,7 +11,7 @@ import { refreshUsageCounters } from "./refresh-usage-counters.use-case";
  * Operator retry. A quarantined item is re-evaluated: its trace is re-derived from staging and
  * its customer resolved again (after the mapping was fixed it becomes pending). A failed item
  * goes back to `sending` with its persisted meter event (same identifier and value) and its
- * group is re-queued. Returns each item's status afterwards.
+ * group is re-queued. Returns each item's status as the retry left it (before any push ran).
  */
 export async function retryErrors(deps: WorkerDeps, errorIds: readonly string[]): Promise<RetryOutcome[]> {
   const db = deps.database.db;
@@ -39,6 +39,12 @@ export async function retryErrors(deps: WorkerDeps, errorIds: readonly string[])
       }
     }
   }
+  // Read before the push is queued: the answer is what the retry decided (pending, sending), not
+  // however far a push worker has got by the time this reads.
+  const statuses = await repo.statusesOf(ids);
+  const reasons = new Map(
+    (await db.transaction((tx) => new UsageItemRepository(tx).findByIds(ids))).map((i) => [i.id, i.reason]),
+  );
   await enqueuePush(deps, groups);
   // Newly billable usage counts toward /quota now, not after the next sync (issue 19).
   for (const customerId of new Set(groups.map((g) => g.customerId))) {
@@ -47,10 +53,6 @@ export async function retryErrors(deps: WorkerDeps, errorIds: readonly string[])
       deps.logger.warn({ customerId, err: e.message }, "usage counters not refreshed after a retry"),
     );
   }
-  const statuses = await repo.statusesOf(ids);
-  const reasons = new Map(
-    (await db.transaction((tx) => new UsageItemRepository(tx).findByIds(ids))).map((i) => [i.id, i.reason]),
-  );
   return parsed.map(({ errorId, id }) => ({
     errorId,
     status: id === null ? null : (statuses.get(id) ?? null),
