@@ -193,14 +193,32 @@ describe("POST /customers/:customer_id/rate", () => {
     expect(usd.exact.net).toMatch(/^6\.6008/);
   });
 
-  it("warns when the rate changes after usage of the month (Stripe bills that usage at the old price)", async () => {
-    await used("ai_tokens", "2026-04-03T10:00:00Z", 100);
+  it("a rate changed mid-month: each part billed at its rate, the invoice equals the report, past months keep theirs", async () => {
+    await used("ai_tokens", "2026-04-03T10:00:00Z", 5000);
     h.clock.set("2026-04-05T00:00:00Z");
     const res = await setRate(alice.customer_id, "0.0007");
     expect(res.status).toBe(200);
-    expect(res.body.previous_usd_per_spark).toBe("0.0008");
-    const warnings = res.body.warnings as string[];
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^rate_changed_mid_month: 1 usage item\(s\) of 2026-04/);
+    expect(res.body).toMatchObject({ previous_usd_per_spark: "0.0008", warnings: [] });
+    await used("ai_tokens", "2026-04-10T10:00:00Z", 3000);
+    h.clock.set("2026-05-01T01:00:01Z");
+    const invoices = await h.stripe?.invoices.list({
+      subscription: String(alice.subscription_id),
+      status: "open",
+    });
+    const april = invoices?.data.find((i) => i.period_end === at("2026-05-01T00:00:00Z"));
+    // Independently: 5,000 × 0.08¢ = 400¢ before the swap, 3,000 × 0.07¢ = 210¢ after it.
+    expect(april?.total).toBe(610);
+    const report = async (month: string) => {
+      const r = await h.app.inject({
+        method: "GET",
+        url: `/usage/report?month=${month}&customer_id=${String(alice.customer_id)}`,
+        headers: { authorization: await admin() },
+      });
+      expect(r.statusCode).toBe(200);
+      return r.json() as { usd: { net: string; rate: string } };
+    };
+    expect((await report("2026-04")).usd).toMatchObject({ net: "6.10", rate: "0.0007" });
+    // March was billed at 0.0008 and its report still says so after the change.
+    expect((await report("2026-03")).usd).toMatchObject({ net: "6.60", rate: "0.0008" });
   });
 });

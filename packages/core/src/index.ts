@@ -135,6 +135,7 @@ export {
   priceTierSegments,
   type SegmentSparks,
   type SegmentsPrice,
+  segmentRateUsd,
   type TierPeriod,
 } from "./usage-report.pricing";
 export {

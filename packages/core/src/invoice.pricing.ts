@@ -19,6 +19,8 @@ export interface InvoiceLineInput {
   tier: TierName;
   /** Whole Sparks Stripe holds for this category in this segment (sent meter events). */
   sparks: bigint;
+  /** USD per Spark of this line's price (`segmentRateUsd`); absent: the invoice's `sparkRateUsd`. */
+  rateUsd?: string;
 }
 
 export interface PricedInvoiceLine extends InvoiceLineInput {
@@ -69,7 +71,11 @@ export function priceInvoice(
       throw new CoreError("invalid_argument", "an invoice line's Sparks must not be negative");
     if (!policy.priced) return { ...line, exactUsd: "0.00", cents: 0n };
     anyPriced = anyPriced || line.sparks > 0n;
-    const exact = sparksToUsd(line.sparks * NANO_PER_SPARK, rate.val);
+    const lineRate = line.rateUsd === undefined ? rate : parseDecimal(line.rateUsd);
+    if (!lineRate.ok || lineRate.val.coefficient < 0n) {
+      throw new CoreError("invalid_rate", `spark rate "${line.rateUsd}" is not a non-negative decimal`);
+    }
+    const exact = sparksToUsd(line.sparks * NANO_PER_SPARK, lineRate.val);
     const cents = roundUsdToCents(exact);
     subtotal += cents;
     return { ...line, exactUsd: formatUsdExact(exact), cents };

@@ -25,12 +25,27 @@ export interface TierPeriod {
   from: Date;
   /** null: still in force. */
   to: Date | null;
+  /** The negotiated USD per Spark of the period (enterprise); null or absent: the catalog rate. */
+  rate?: string | null;
 }
 
 export interface MonthTierSegment {
   tier: TierName;
   from: Date;
   to: Date;
+  /** The negotiated rate in force (enterprise); null: the catalog rate. */
+  rate: string | null;
+}
+
+/**
+ * USD per Spark a segment is billed at: its negotiated rate on enterprise, else the catalog's.
+ * (Stripe bills each part of the month at the price on the subscription then.)
+ */
+export function segmentRateUsd(
+  segment: { tier: TierName; rate?: string | null },
+  catalogRateUsd: string,
+): string {
+  return segment.tier === "enterprise" && segment.rate ? segment.rate : catalogRateUsd;
 }
 
 /**
@@ -43,6 +58,8 @@ export function monthTierSegments(
   history: readonly TierPeriod[],
   month: string,
   currentTier: TierName,
+  /** The rate for a customer without history (its current negotiated rate). */
+  currentRate: string | null = null,
 ): MonthTierSegment[] {
   const { start, end } = monthRange(month);
   const inMonth = [...history]
@@ -53,7 +70,10 @@ export function monthTierSegments(
     const before = [...history]
       .filter((h) => h.from < start)
       .sort((a, b) => b.from.getTime() - a.from.getTime());
-    return [{ tier: before[0]?.tier ?? currentTier, from: start, to: end }];
+    const held = before[0];
+    return held
+      ? [{ tier: held.tier, from: start, to: end, rate: held.rate ?? null }]
+      : [{ tier: currentTier, from: start, to: end, rate: currentRate }];
   }
   const segments: MonthTierSegment[] = [];
   inMonth.forEach((h, i) => {
@@ -62,8 +82,9 @@ export function monthTierSegments(
     const to = next ? new Date(Math.min(end.getTime(), next.from.getTime())) : end;
     if (to <= from) return;
     const last = segments[segments.length - 1];
-    if (last && last.tier === h.tier) last.to = to;
-    else segments.push({ tier: h.tier, from, to });
+    const rate = h.rate ?? null;
+    if (last && last.tier === h.tier && last.rate === rate) last.to = to;
+    else segments.push({ tier: h.tier, from, to, rate });
   });
   return segments;
 }
@@ -71,6 +92,16 @@ export function monthTierSegments(
 export interface SegmentSparks {
   tier: TierName;
   sparksNano: bigint;
+  /** This segment's USD per Spark (see `segmentRateUsd`); absent: the month's `sparkRateUsd`. */
+  rateUsd?: string;
+}
+
+function parseRate(rateUsd: string): Decimal {
+  const rate = parseDecimal(rateUsd);
+  if (!rate.ok || rate.val.coefficient < 0n) {
+    throw new CoreError("invalid_rate", `spark rate "${rateUsd}" is not a non-negative decimal`);
+  }
+  return rate.val;
 }
 
 export interface SegmentsPrice {
@@ -96,10 +127,7 @@ export function priceTierSegments(
   config: BillingConfig,
   sparkRateUsd: string = config.sparkRateUsd,
 ): SegmentsPrice {
-  const rate = parseDecimal(sparkRateUsd);
-  if (!rate.ok || rate.val.coefficient < 0n) {
-    throw new CoreError("invalid_rate", `spark rate "${sparkRateUsd}" is not a non-negative decimal`);
-  }
+  const monthRate = parseRate(sparkRateUsd);
   let totalNano = 0n;
   let gross: Decimal = DECIMAL_ZERO;
   let anyPriced = false;
@@ -110,7 +138,8 @@ export function priceTierSegments(
     totalNano += s.sparksNano;
     if (policy.priced) {
       anyPriced = true;
-      gross = addDecimal(gross, sparksToUsd(s.sparksNano, rate.val));
+      const rate = s.rateUsd === undefined ? monthRate : parseRate(s.rateUsd);
+      gross = addDecimal(gross, sparksToUsd(s.sparksNano, rate));
     }
   }
   const choice = anyPriced

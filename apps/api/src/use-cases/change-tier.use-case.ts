@@ -97,7 +97,9 @@ export class ChangeTierUseCase {
           prices,
           idempotencyKey("tier", subscription.id, String(open?.id ?? 0), current.tier, input.tier),
         );
-        const change = await history.changeTier(current.id, input.tier, this.deps.now(), "api");
+        // The new segment records the rate its prices bill at, so the report prices it the same.
+        const segmentRate = input.tier === "enterprise" ? current.negotiatedRate : null;
+        const change = await history.changeTier(current.id, input.tier, this.deps.now(), "api", segmentRate);
         // Leaving enterprise drops its custom quota: the new tier's quota applies.
         const quota = input.tier === "enterprise" ? input.customQuota : null;
         const row = await customers.updateTier(current.id, input.tier, quota);

@@ -1,5 +1,5 @@
 import { parseDecimal } from "@sparks/core";
-import { CustomerRepository, type Database, UsageItemRepository } from "@sparks/db";
+import { CustomerRepository, type Database, TierHistoryRepository } from "@sparks/db";
 import {
   centsPerSpark,
   ensureCustomerRatePrices,
@@ -108,19 +108,13 @@ export class SetRateUseCase {
           idempotencyKey("rate", subscription.id, current.negotiatedRate ?? "catalog", rate),
         );
         await customers.setNegotiatedRate(current.id, rate);
-        // Stripe bills this month's usage before the swap at the old price; the report prices
-        // the whole month at the new rate. Say so rather than let the month differ silently.
+        // Stripe bills usage before the swap at the previous price and usage after it at the new
+        // one: a segment opened at the same instant lets the report price the month the same way.
         const now = (this.deps.now ?? (() => new Date()))();
-        const month = now.toISOString().slice(0, 7);
-        const warnings: string[] = [];
         if (current.negotiatedRate !== rate) {
-          const before = await new UsageItemRepository(tx).countOccurredBefore(current.id, month, now);
-          if (before > 0) {
-            warnings.push(
-              `rate_changed_mid_month: ${before} usage item(s) of ${month} came before this change; Stripe bills them at the previous price while the report prices ${month} at ${rate} USD/Spark, so that month's invoice and report differ (docs/stripe-billing.md)`,
-            );
-          }
+          await new TierHistoryRepository(tx).changeTier(current.id, "enterprise", now, "api", rate);
         }
+        const warnings: string[] = [];
         return {
           customerId: current.id,
           usdPerSpark: rate,

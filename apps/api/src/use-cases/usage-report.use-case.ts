@@ -9,6 +9,7 @@ import {
   monthRange,
   monthTierSegments,
   priceTierSegments,
+  segmentRateUsd,
   type TierName,
   type TierPeriod,
   USAGE_CATEGORIES,
@@ -221,10 +222,15 @@ export class UsageReportUseCase {
     const monthStatus = snapshot.monthStatus;
 
     const periods: TierPeriod[] = snapshot.history.flatMap((h) =>
-      isTierName(h.tier) ? [{ tier: h.tier, from: h.from, to: h.to }] : [],
+      isTierName(h.tier) ? [{ tier: h.tier, from: h.from, to: h.to, rate: h.rate }] : [],
     );
-    const segments = monthTierSegments(periods, month, tier);
-    const segmentSparks = segments.map((s) => ({ ...s, sparksNano: sparksBetween(snapshot, s.from, s.to) }));
+    const currentRate = tier === "enterprise" ? customer.negotiatedRate : null;
+    const segments = monthTierSegments(periods, month, tier, currentRate);
+    const segmentSparks = segments.map((s) => ({
+      ...s,
+      sparksNano: sparksBetween(snapshot, s.from, s.to),
+      rateUsd: segmentRateUsd(s, billing.sparkRateUsd),
+    }));
 
     const byCategory = new Map(categoryRows.map((c) => [c.category, c]));
     const categoryNames = [
@@ -247,12 +253,13 @@ export class UsageReportUseCase {
     const totalNano = categoryRows.reduce((sum, c) => sum + c.exactNano, 0n);
     const totalSent = [...sent.values()].reduce((sum, v) => sum + v, 0n);
 
-    const rate =
-      tier === "enterprise" && customer.negotiatedRate ? customer.negotiatedRate : billing.sparkRateUsd;
+    // The rate in force at the month's end; each segment is priced at its own rate (a
+    // negotiated rate changed mid-month opens a segment, as the price swap splits Stripe's lines).
+    const rate = segmentSparks[segmentSparks.length - 1]?.rateUsd ?? billing.sparkRateUsd;
     // Segments priced on their own Sparks; the discount is chosen on the month's total, which
     // equals the segments' sum because segments cover the month without overlap.
     const price = priceTierSegments(
-      segmentSparks.map((s) => ({ tier: s.tier, sparksNano: s.sparksNano })),
+      segmentSparks.map((s) => ({ tier: s.tier, sparksNano: s.sparksNano, rateUsd: s.rateUsd })),
       billing,
       rate,
     );

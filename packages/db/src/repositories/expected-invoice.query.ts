@@ -4,6 +4,7 @@ import {
   isTierName,
   monthTierSegments,
   priceInvoice,
+  segmentRateUsd,
   type TierName,
   type TierPeriod,
   USAGE_CATEGORIES,
@@ -18,7 +19,7 @@ export interface ExpectedInvoice extends InvoicePrice {
   /** The month's exact Sparks (every counted item filed in the month, late lines included). */
   monthSparksNano: bigint;
   rate: string;
-  segments: Array<{ tier: TierName; from: Date; to: Date }>;
+  segments: Array<{ tier: TierName; from: Date; to: Date; rate: string | null }>;
 }
 
 /**
@@ -39,15 +40,22 @@ export async function expectedInvoice(
   const history = await new TierHistoryRepository(db).list(customer.id);
   const tier: TierName = isTierName(customer.tier) ? customer.tier : "free";
   const periods: TierPeriod[] = history.flatMap((h) =>
-    isTierName(h.tier) ? [{ tier: h.tier, from: h.effectiveFrom, to: h.effectiveTo }] : [],
+    isTierName(h.tier) ? [{ tier: h.tier, from: h.effectiveFrom, to: h.effectiveTo, rate: h.rate }] : [],
   );
-  const segments = monthTierSegments(periods, month, tier);
+  const currentRate = tier === "enterprise" ? customer.negotiatedRate : null;
+  const segments = monthTierSegments(periods, month, tier, currentRate);
   const lines = [];
   for (const segment of segments) {
     const sent = await report.sentBetween(customer.id, segment.from, segment.to);
     for (const category of USAGE_CATEGORIES) {
       const sparks = sent.get(category) ?? 0n;
-      if (sparks > 0n) lines.push({ category, tier: segment.tier, sparks });
+      if (sparks > 0n)
+        lines.push({
+          category,
+          tier: segment.tier,
+          sparks,
+          rateUsd: segmentRateUsd(segment, billing.sparkRateUsd),
+        });
     }
   }
   const totals = await report.categoryTotals(customer.id, month);

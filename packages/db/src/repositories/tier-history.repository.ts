@@ -54,12 +54,15 @@ export class TierHistoryRepository {
    * Closes the open segment(s) at `at` and opens one for `tier` from `at`. Run it in the same
    * transaction as the customers.tier update, so history and the current tier never disagree.
    * A segment never ends before it starts, even if `at` is earlier (clock skew between hosts).
+   * A negotiated rate change is recorded the same way (same tier, another `rate`).
    */
   async changeTier(
     customerId: string,
     tier: CustomerTier,
     at: Date,
     source: TierChangeSource,
+    /** The negotiated rate of the new segment (enterprise); null: the catalog rate. */
+    rate: string | null = null,
   ): Promise<TierChange> {
     const closedRows = await this.db
       .update(tierHistory)
@@ -71,7 +74,7 @@ export class TierHistoryRepository {
     const from = closed !== null && closed.effectiveFrom > at ? closed.effectiveFrom : at;
     const [opened] = await this.db
       .insert(tierHistory)
-      .values({ customerId, tier, effectiveFrom: from, source })
+      .values({ customerId, tier, effectiveFrom: from, source, rate })
       .returning();
     if (!opened) throw new Error("insert into tier_history returned no row");
     return { closed, opened };

@@ -274,16 +274,6 @@ export class UsageItemRepository {
     return rows.map((r) => toNumber(r.id));
   }
 
-  /** How many of a customer's items of `month` occurred before `before` (a mid-month rate change). */
-  async countOccurredBefore(customerId: string, month: string, before: Date): Promise<number> {
-    const [row] = await executeRows<{ n: unknown }>(
-      this.db,
-      sql`select count(*)::int as n from usage_items where customer_id = ${customerId}
-          and month = ${month} and occurred_at < ${before.toISOString()}::timestamptz`,
-    );
-    return toNumber(row?.n ?? 0);
-  }
-
   /** failed → sending again: the same meter event, so the same identifier and value. */
   async resendFailed(ids: readonly number[]): Promise<void> {
     if (ids.length === 0) return;

@@ -23,7 +23,7 @@ export interface ReportSnapshot {
   /** null when there is no such customer. */
   customer: ReportCustomer | null;
   monthStatus: string;
-  history: Array<{ tier: string; from: Date; to: Date | null }>;
+  history: Array<{ tier: string; from: Date; to: Date | null; rate: string | null }>;
   categories: Array<{
     category: string;
     unit: string | null;
@@ -101,7 +101,7 @@ const REPORT_SQL = `with items as materialized (
               'custom_quota', custom_quota, 'negotiated_rate', negotiated_rate::text)
        from customers where id = $1) as customer,
     (select status from month_closes where month = $2) as month_status,
-    (select coalesce(json_agg(json_build_object('tier', tier, 'from', effective_from, 'to', effective_to)
+    (select coalesce(json_agg(json_build_object('tier', tier, 'from', effective_from, 'to', effective_to, 'rate', rate::text)
               order by effective_from, id), '[]'::json)
        from tier_history where customer_id = $1) as history,
     (select coalesce(json_agg(x order by x.usage_category), '[]'::json) from (
@@ -183,6 +183,7 @@ export async function readReportSnapshot(
       tier: String(h.tier),
       from: new Date(String(h.from)),
       to: h.to === null || h.to === undefined ? null : new Date(String(h.to)),
+      rate: text(h.rate),
     })),
     categories: list(row.categories).map((r) => ({
       category: String(r.usage_category),

@@ -98,7 +98,9 @@ export class WebhookEventRepository {
         .update(tierHistory)
         .set({ effectiveTo: at })
         .where(and(eq(tierHistory.customerId, customerId), isNull(tierHistory.effectiveTo)));
-      await tx.insert(tierHistory).values({ customerId, tier, effectiveFrom: at, source: "webhook" });
+      // An enterprise segment carries the negotiated rate its prices bill at (null: the catalog's).
+      const rate = tier === "enterprise" ? row.negotiatedRate : null;
+      await tx.insert(tierHistory).values({ customerId, tier, effectiveFrom: at, source: "webhook", rate });
       return true;
     });
   }

@@ -53,6 +53,12 @@ export const tierHistory = pgTable(
     effectiveFrom: timestamptz("effective_from").notNull(),
     effectiveTo: timestamptz("effective_to"),
     source: text("source").$type<TierChangeSource>().notNull(),
+    /**
+     * The negotiated USD per Spark in force during this segment (enterprise), null for the
+     * catalog rate: a rate change opens a new segment, so a month's report prices each part of
+     * the month at the rate Stripe billed it (the price swap happened at the same instant).
+     */
+    rate: numeric("rate"),
     createdAt: timestamptz("created_at").notNull().defaultNow(),
   },
   (t) => [
