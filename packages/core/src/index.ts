@@ -137,6 +137,7 @@ export {
   type SegmentsPrice,
   segmentRateUsd,
   type TierPeriod,
+  tierRateUsd,
 } from "./usage-report.pricing";
 export {
   type DiscountChoice,

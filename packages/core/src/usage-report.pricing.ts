@@ -48,6 +48,12 @@ export function segmentRateUsd(
   return segment.tier === "enterprise" && segment.rate ? segment.rate : catalogRateUsd;
 }
 
+/** What one Spark of `tier` costs this customer: "0" on an unpriced tier (free), else `segmentRateUsd`. */
+export function tierRateUsd(config: BillingConfig, tier: TierName, negotiatedRate: string | null): string {
+  if (!config.tiers[tier].priced) return "0";
+  return segmentRateUsd({ tier, rate: negotiatedRate }, config.sparkRateUsd);
+}
+
 /**
  * The tiers in force during a month, as contiguous segments covering the whole month. Tier
  * history intersected with the month; the first segment reaches back to the 1st (usage

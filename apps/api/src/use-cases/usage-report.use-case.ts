@@ -12,6 +12,7 @@ import {
   segmentRateUsd,
   type TierName,
   type TierPeriod,
+  tierRateUsd,
   USAGE_CATEGORIES,
   wholeSparks,
 } from "@sparks/core";
@@ -369,11 +370,12 @@ export class UsageReportUseCase {
       repo.ofMonth(customerId, month),
       repo.openShrinkCount(customerId, month),
     ]);
-    const rateOf = (tier: string | null): string => {
-      const name = tier !== null && isTierName(tier) ? tier : isTierName(currentTier) ? currentTier : "free";
-      if (!billing.tiers[name].priced) return "0";
-      return name === "enterprise" && negotiatedRate ? negotiatedRate : billing.sparkRateUsd;
-    };
+    const rateOf = (tier: string | null): string =>
+      tierRateUsd(
+        billing,
+        tier !== null && isTierName(tier) ? tier : isTierName(currentTier) ? currentTier : "free",
+        negotiatedRate,
+      );
     const credits = entries.filter((e) => e.kind !== "cancel" && e.status !== "failed");
     const totals = correctionTotals(
       [...billedByTier].map(([tier, sparks]) => ({ sparks, rateUsd: rateOf(tier) })),

@@ -5,6 +5,7 @@ import {
   type GiveBackStep,
   isTierName,
   planGiveBack,
+  tierRateUsd,
   wholeSparks,
 } from "@sparks/core";
 import {
@@ -34,10 +35,12 @@ function sha40(text: string): string {
 }
 
 /** USD per Spark of a tier's price for this customer ("0" for an unpriced tier such as free). */
-export function tierRateUsd(config: BillingConfig, customer: CustomerRow, tier: string | null): string {
-  const name = tier !== null && isTierName(tier) ? tier : customer.tier;
-  if (!config.tiers[name].priced) return "0";
-  return name === "enterprise" && customer.negotiatedRate ? customer.negotiatedRate : config.sparkRateUsd;
+function customerTierRateUsd(config: BillingConfig, customer: CustomerRow, tier: string | null): string {
+  return tierRateUsd(
+    config,
+    tier !== null && isTierName(tier) ? tier : customer.tier,
+    customer.negotiatedRate,
+  );
 }
 
 /** The tier the largest part of the shrink was billed at: the segment the credit is priced on. */
@@ -101,7 +104,7 @@ async function decide(
       now,
     });
     const tier = tierOf(shrinks);
-    const rate = tierRateUsd(deps.config.billing, customer, tier);
+    const rate = customerTierRateUsd(deps.config.billing, customer, tier);
     const billed = (await repo.billedSparksByTier(group)).get(tier) ?? 0n;
     const credited = (await repo.creditsByTier(group)).find((c) => c.tier === tier);
     let creditedSparks = credited?.sparks ?? 0n;
