@@ -1,3 +1,4 @@
+export { ABUSE_LIMITS_OFF_ENV } from "./abuse-limits-off.env";
 export { type PrivateRedis, startPrivateRedis } from "./private-redis";
 export { createTestAuth0, type MintTokenOptions, type TestAuth0 } from "./test-auth0";
 export {

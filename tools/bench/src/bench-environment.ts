@@ -5,7 +5,12 @@ import { TIER_NAMES } from "@sparks/core";
 import { customers, executeRows, UsageItemRepository } from "@sparks/db";
 import { QueueService } from "@sparks/queues";
 import { createStripeClient, setupStripeCatalog } from "@sparks/stripe";
-import { createTestDatabase, createTestRedis, type TestDatabase } from "@sparks/testing";
+import {
+  ABUSE_LIMITS_OFF_ENV,
+  createTestDatabase,
+  createTestRedis,
+  type TestDatabase,
+} from "@sparks/testing";
 import type { PipelineOptions } from "@sparks/worker";
 import type Stripe from "stripe";
 import type { EmulatorHostInfo, EmulatorHostSpec, MeterCallsView } from "./hosts/emulator-host.types";
@@ -173,10 +178,8 @@ export class BenchEnvironment {
       LANGFUSE_API: "v2",
       LANGFUSE_LAG: "900",
       LOG_LEVEL: "warn",
-      // The bench measures throughput from one client address: per-client abuse limits off.
-      SPARKS_RATE_LIMIT: "0",
-      SPARKS_AUTH_FAILURE_LIMIT: "0",
-      SPARKS_MAX_EVENT_LOOP_DELAY_MS: "0",
+      // The bench measures throughput from one client address.
+      ...ABUSE_LIMITS_OFF_ENV,
       ...overrides,
     };
   }

@@ -9,7 +9,12 @@ import {
 } from "@sparks/emulators";
 import { QueueService } from "@sparks/queues";
 import { createStripeClient, setupStripeCatalog } from "@sparks/stripe";
-import { createTestDatabase, createTestRedis, type TestDatabase } from "@sparks/testing";
+import {
+  ABUSE_LIMITS_OFF_ENV,
+  createTestDatabase,
+  createTestRedis,
+  type TestDatabase,
+} from "@sparks/testing";
 import type { ChaosCustomer } from "./expected-usage";
 
 export type ChaosRedis = Awaited<ReturnType<typeof createTestRedis>>;
@@ -49,11 +54,8 @@ export async function createChaosEnvironment(
     LANGFUSE_BASEURL: langfuse.url,
     LANGFUSE_API: "v2",
     LANGFUSE_LAG: "900",
-    // The load comes from one address and faults stall the event loop on purpose: the abuse
-    // limits would answer 429/503 to the very load whose survival chaos checks.
-    SPARKS_RATE_LIMIT: "0",
-    SPARKS_AUTH_FAILURE_LIMIT: "0",
-    SPARKS_MAX_EVENT_LOOP_DELAY_MS: "0",
+    // The load comes from one address and faults stall the event loop on purpose.
+    ...ABUSE_LIMITS_OFF_ENV,
   };
   loadConfig(env);
   const client = createStripeClient({

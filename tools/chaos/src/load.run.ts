@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { Agent, request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { customers as customersTable } from "@sparks/db";
-import { createTestAuth0, createTestDatabase, createTestRedis } from "@sparks/testing";
+import { ABUSE_LIMITS_OFF_ENV, createTestAuth0, createTestDatabase, createTestRedis } from "@sparks/testing";
 
 const ENTRY = fileURLToPath(new URL("./api-process.ts", import.meta.url));
 
@@ -61,10 +61,8 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void)
       ...auth0.env,
       DATABASE_URL: db.url,
       REDIS_URL: redis.url,
-      // All of the load comes from one address at 500 req/s: the abuse limits (600 req/min per
-      // client by default) would answer 429 to the very load this measures (as in the chaos env).
-      SPARKS_RATE_LIMIT: "0",
-      SPARKS_AUTH_FAILURE_LIMIT: "0",
+      // All of the load comes from one address at 500 req/s (as in the chaos env).
+      ...ABUSE_LIMITS_OFF_ENV,
     };
     const started = spawn(
       process.execPath,

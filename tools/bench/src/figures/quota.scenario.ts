@@ -1,3 +1,4 @@
+import { ABUSE_LIMITS_OFF_ENV } from "@sparks/testing";
 import type { BenchSizes, FigureReport } from "../bench.types";
 import { BenchEnvironment, cpuSeconds, customerRefs } from "../bench-environment";
 import type { ApiHostSpec } from "../hosts/api-host.entry";
@@ -37,10 +38,8 @@ export async function runQuota(sizes: BenchSizes): Promise<FigureReport> {
       REDIS_URL: redis.url,
       AUTH0_ACTION_SECRET: SERVICE_SECRET,
       LOG_LEVEL: "warn",
-      // Every request comes from one loopback client far above the abuse limits (600 req/min
-      // per client by default): those would answer 429 to the very load this measures.
-      SPARKS_RATE_LIMIT: "0",
-      SPARKS_AUTH_FAILURE_LIMIT: "0",
+      // Every request comes from one loopback client, far above the per-client limits.
+      ...ABUSE_LIMITS_OFF_ENV,
     },
     databaseUrl: database.url,
     redisUrl: redis.url,
